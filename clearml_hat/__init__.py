@@ -1,0 +1,1 @@
+"""Shared logic of ClearML Hat: the scripts at the top level are thin commands over these modules."""

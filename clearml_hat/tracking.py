@@ -1,0 +1,76 @@
+"""The thin ClearML layer: every call into the clearml SDK lives here, so the rest of the hat is plain Python.
+
+clearml is imported inside the functions: `hat.py --print_argv` and `argparse_to_yaml.py` never pay for it.
+"""
+from __future__ import annotations
+
+import numbers
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+# The SDK's default reporter runs in a subprocess, and close() then waits about 10 s for it to drain and exit.
+# The thread reporter sends the same events; only this process changes, the user's clearml.conf stays untouched.
+_FAST_REPORTING = {"sdk": {"development": {"report_use_subprocess": False}}}
+_CONFIG_FILE_VARS = ("CLEARML_CONFIG_FILE", "TRAINS_CONFIG_FILE")
+_API_HOST_VARS = ("CLEARML_API_HOST", "TRAINS_API_HOST")
+_TASK_ID_VARS = ("CLEARML_TASK_ID", "TRAINS_TASK_ID")
+
+
+def clearml_configured() -> bool:
+    """True when the SDK would find a server to talk to: a clearml.conf, or the API host in the environment."""
+    if any(os.environ.get(name) for name in _API_HOST_VARS):
+        return True
+    named = [os.environ.get(name) for name in _CONFIG_FILE_VARS]
+    candidates = [Path(os.path.expandvars(p)).expanduser() for p in named if p]
+    if not candidates:  # the SDK reads these two only when no config file is named in the environment
+        candidates = [Path.home() / "clearml.conf", Path.home() / "trains.conf"]
+    return any(path.is_file() for path in candidates)
+
+
+def running_under_agent() -> bool:
+    """clearml-agent starts the script with the task id in the environment and no command-line arguments."""
+    return any(os.environ.get(name) for name in _TASK_ID_VARS)
+
+
+def start_task(project: str, task_name: str, offline: bool, output_uri: Optional[str] = None) -> Any:
+    """Task.init without auto-connecting argparse: the training's parser must not show up under `Args`."""
+    from clearml import Task
+    from clearml.config import config_obj
+
+    config_obj.set_overrides(_FAST_REPORTING)
+    if offline:
+        Task.set_offline(True)
+    return Task.init(
+        project_name=project,
+        task_name=task_name,
+        auto_connect_arg_parser=False,
+        reuse_last_task_id=False,
+        output_uri=output_uri,
+    )
+
+
+def connect_section(task: Any, values: dict, section: str) -> dict:
+    """Show values in the task's `section`; under the agent, values edited in the web UI come back instead."""
+    return task.connect(dict(values), name=section)
+
+
+def report_result(task: Any, result: Any) -> None:
+    """A returned path becomes the `output` artifact; a dict of numbers becomes single values."""
+    if isinstance(result, (str, os.PathLike)) and Path(result).exists():
+        task.upload_artifact("output", artifact_object=Path(result), wait_on_upload=True)
+    elif isinstance(result, dict) and result and all(_is_number(v) for v in result.values()):
+        logger = task.get_logger()
+        for name, value in result.items():
+            logger.report_single_value(str(name), float(value))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def close_task(task: Any) -> Optional[Path]:
+    """Close the task (status completed); in offline mode return the session zip to import later."""
+    folder = task.get_offline_mode_folder() if task.is_offline() else None
+    task.close()
+    return Path(f"{folder}.zip") if folder else None

@@ -1,0 +1,73 @@
+"""Run the user's training script with an argv list, in this process, the way it expects to be run."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import runpy
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+
+def run_training(script: Path, argv: Sequence[str]) -> Any:
+    """Call `main(argv)` when the script's main takes the argv list, else run the script as `__main__`.
+
+    Returns what main() returned (None for a `__main__` run). Exceptions and SystemExit are the training's own
+    and pass through unchanged.
+    """
+    with _script_folder_first_on_path(script):
+        if main_takes_argv(script.read_text(encoding="utf-8")):
+            return _import_script(script).main(list(argv))
+        with _sys_argv([str(script), *argv]):
+            runpy.run_path(str(script), run_name="__main__")
+    return None
+
+
+def main_takes_argv(source: str) -> bool:
+    """True for the `def main(args=None): ... parse_args(args)` form: main hands its first parameter to a parser.
+
+    A main that takes something else (a parsed namespace, a config) is left alone and the script runs as __main__.
+    """
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == "main" and node.args.args:
+            first = node.args.args[0].arg
+            return any(_passes_to_parse_call(call, first) for call in ast.walk(node) if isinstance(call, ast.Call))
+    return False
+
+
+def _passes_to_parse_call(call: ast.Call, name: str) -> bool:
+    callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+    return "parse" in callee and any(isinstance(arg, ast.Name) and arg.id == name for arg in arguments)
+
+
+def _import_script(script: Path) -> Any:
+    """Import the script as a module named after its file, so its `if __name__ == '__main__'` block stays idle."""
+    spec = importlib.util.spec_from_file_location(script.stem, script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[script.stem] = module  # pickling and multiprocessing look the module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def _script_folder_first_on_path(script: Path) -> Iterator[None]:
+    """`python train.py` puts the script's folder first on sys.path; its local imports rely on that."""
+    folder = str(script.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+
+
+@contextmanager
+def _sys_argv(argv: Sequence[str]) -> Iterator[None]:
+    saved = sys.argv
+    sys.argv = list(argv)
+    try:
+        yield
+    finally:
+        sys.argv = saved

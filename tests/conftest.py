@@ -1,0 +1,38 @@
+"""Shared test set-up: the ClearML stand-in fixture, and a private ClearML home for offline runs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+pytest_plugins = ["tests.standin_fixture"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def clean_env(home: Path) -> Dict[str, str]:
+    """This process's environment without any ClearML setting, with HOME and the ClearML cache under home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML_", "TRAINS_"))}
+    env.update(HOME=str(home), CLEARML_CACHE_DIR=str(home / "clearml-cache"), PYTHONUNBUFFERED="1")
+    return env
+
+
+@pytest.fixture
+def offline_env(tmp_path: Path) -> Dict[str, str]:
+    """A HOME with no clearml.conf at all: the hat must fall back to ClearML's offline mode."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return clean_env(home)
+
+
+def run_script(
+    args: List[str], env: Dict[str, str], cwd: Path = REPO, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run one of the project's scripts as a user would: `python <script> ...` in a fresh process."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )

@@ -1,0 +1,82 @@
+"""End to end: the real scripts in fresh processes, ClearML in offline mode (no configuration at all)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_script
+
+pytestmark = pytest.mark.clearml
+
+
+def offline_sessions(env: dict) -> list:
+    folder = Path(env["CLEARML_CACHE_DIR"]) / "offline"
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def write_config(tmp_path: Path, env: dict, script: str = "train_aip.py") -> Path:
+    config = tmp_path / "config.yaml"
+    result = run_script(["argparse_to_yaml.py", "--script", script, "-o", str(config)], env)
+    assert result.returncode == 0, result.stderr
+    return config
+
+
+def test_offline_run_records_train_args_and_trains_with_them(tmp_path, offline_env):
+    config = write_config(tmp_path, offline_env)
+    out = tmp_path / "out"
+    result = run_script(
+        ["hat.py", "--train_yaml", str(config), "epochs=3", "lr=0.05", f"output_dir={out}", "img_size=[12, 10]"],
+        offline_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "running in ClearML offline mode" in result.stderr
+    last_line = result.stdout.strip().splitlines()[-1]
+    assert last_line.startswith("hat: offline session: ") and "clearml-task --import-offline-session" in last_line
+    session_zip = Path(last_line.split()[3].rstrip(";"))
+    assert session_zip.is_file()
+
+    (session,) = offline_sessions(offline_env)
+    task = json.loads((session / "task.json").read_text())
+    train_args = {name: p["value"] for name, p in task["hyperparams"]["train_args"].items()}
+    assert train_args["epochs"] == "3"
+    assert train_args["lr"] == "0.05"
+    assert train_args["img_size"] == "[12, 10]"
+    assert train_args["optimizer"] == "sgd"
+    assert "Args" not in task["hyperparams"]
+    assert task["hyperparams"]["hat"]["script"]["value"] == "train_aip.py"
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["args"]["epochs"] == 3
+    assert metrics["args"]["lr"] == 0.05
+    assert metrics["args"]["img_size"] == [12, 10]
+    assert "epoch 3/3 loss" in result.stdout
+
+
+def test_print_argv_prints_one_json_array_and_starts_no_task(tmp_path, offline_env):
+    config = write_config(tmp_path, offline_env)
+    args = ["hat.py", "--train_yaml", str(config), "--print_argv", "augment=true", "epochs=7"]
+    result = run_script(args, offline_env)
+    assert result.returncode == 0, result.stderr
+    argv = json.loads(result.stdout.strip().splitlines()[-1])
+    assert argv[argv.index("--epochs") + 1] == "7"
+    assert "--augment" in argv
+    assert argv[argv.index("--img_size") + 1: argv.index("--img_size") + 3] == ["16", "16"]
+    assert offline_sessions(offline_env) == []
+
+
+def test_unmodified_script_runs_as_main(tmp_path, offline_env):
+    config = write_config(tmp_path, offline_env, script="train_ori.py")
+    out = tmp_path / "out_ori"
+    result = run_script(
+        ["hat.py", "--script", "train_ori.py", "--train_yaml", str(config), "epochs=2", f"output_dir={out}"],
+        offline_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "metrics.json").read_text())["args"]["epochs"] == 2
+
+
+def test_config_yaml_in_the_repo_is_what_argparse_to_yaml_writes(tmp_path, offline_env):
+    config = write_config(tmp_path, offline_env)
+    assert config.read_text().replace(str(config), "config.yaml") == (REPO / "config.yaml").read_text()

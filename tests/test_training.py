@@ -1,0 +1,85 @@
+"""How the hat runs a training script: main(argv) for the seed's form, otherwise the script as __main__."""
+import sys
+import textwrap
+
+import pytest
+
+from clearml_hat.training import main_takes_argv, run_training
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def main(args=None):\n    a = parser.parse_args(args)\n",
+        "def main(argv=None):\n    a = parser.parse_known_args(args=argv)[0]\n",
+        "def main(args):\n    opt = parse_opt(args)\n",
+    ],
+)
+def test_main_that_hands_its_argument_to_a_parser_takes_argv(source):
+    assert main_takes_argv(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def main():\n    a = parser.parse_args()\n",
+        "def main(args):\n    train(args.lr)\n",
+        "def main(cfg=None):\n    a = parser.parse_args()\n    run(cfg)\n",
+        "def train(args=None):\n    parser.parse_args(args)\n",
+        "x = 1\n",
+    ],
+)
+def test_other_mains_do_not_take_argv(source):
+    assert not main_takes_argv(source)
+
+
+def write(tmp_path, name, source):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def test_main_argv_form_is_called_with_argv_and_its_return_comes_back(tmp_path):
+    script = write(tmp_path, "train_a.py", """
+        import argparse
+        def main(args=None):
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--n", type=int)
+            return parser.parse_args(args).n * 2
+        if __name__ == "__main__":
+            raise SystemExit("the __main__ block must not run")
+    """)
+    assert run_training(script, ["--n", "21"]) == 42
+
+
+def test_plain_script_runs_as_main_with_sys_argv(tmp_path):
+    out = tmp_path / "argv.txt"
+    script = write(tmp_path, "train_b.py", f"""
+        import sys
+        if __name__ == "__main__":
+            open({str(out)!r}, "w").write(" ".join(sys.argv[1:]))
+    """)
+    saved = list(sys.argv)
+    assert run_training(script, ["--lr", "0.1"]) is None
+    assert out.read_text() == "--lr 0.1"
+    assert sys.argv == saved
+
+
+def test_script_folder_is_importable_during_training(tmp_path):
+    write(tmp_path, "helper_mod_xyz.py", "VALUE = 7\n")
+    script = write(tmp_path, "train_c.py", """
+        def main(args=None):
+            import helper_mod_xyz
+            return helper_mod_xyz.VALUE + len(parse_args(args))
+        def parse_args(args):
+            return args
+    """)
+    assert run_training(script, ["a"]) == 8
+    assert str(tmp_path) not in sys.path
+
+
+def test_exit_code_of_training_passes_through(tmp_path):
+    script = write(tmp_path, "train_d.py", "import sys\nsys.exit(3)\n")
+    with pytest.raises(SystemExit) as exit_info:
+        run_training(script, [])
+    assert exit_info.value.code == 3

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,10 @@ pytestmark = pytest.mark.clearml
 def offline_sessions(env: dict) -> list:
     folder = Path(env["CLEARML_CACHE_DIR"]) / "offline"
     return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def session_log(session: Path) -> str:
+    return "".join(event["msg"] for line in (session / "log.jsonl").open() for event in json.loads(line))
 
 
 def write_config(tmp_path: Path, env: dict, script: str = "train_aip.py") -> Path:
@@ -46,6 +51,10 @@ def test_offline_run_records_train_args_and_trains_with_them(tmp_path, offline_e
     assert train_args["optimizer"] == "sgd"
     assert "Args" not in task["hyperparams"]
     assert task["hyperparams"]["hat"]["script"]["value"] == "train_aip.py"
+
+    (artifact,) = task["execution"]["artifacts"]
+    assert artifact["key"] == "output" and "weights.npy" in artifact["type_data"]["preview"]
+    assert "epoch 3/3 loss" in session_log(session)
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["args"]["epochs"] == 3
@@ -80,3 +89,42 @@ def test_unmodified_script_runs_as_main(tmp_path, offline_env):
 def test_config_yaml_in_the_repo_is_what_argparse_to_yaml_writes(tmp_path, offline_env):
     config = write_config(tmp_path, offline_env)
     assert config.read_text().replace(str(config), "config.yaml") == (REPO / "config.yaml").read_text()
+
+
+def test_dict_of_numbers_returned_by_main_becomes_single_values(tmp_path, offline_env):
+    script = tmp_path / "train_metrics.py"
+    script.write_text(textwrap.dedent("""
+        import argparse
+        def main(args=None):
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--scale", type=float, default=1.0)
+            scale = parser.parse_args(args).scale
+            return {"accuracy": 0.5 * scale, "loss": 2 * scale}
+    """))
+    (tmp_path / "c.yaml").write_text("scale: 3.0\n")
+    result = run_script(["hat.py", "--script", str(script), "--train_yaml", str(tmp_path / "c.yaml")], offline_env)
+    assert result.returncode == 0, result.stderr
+    (session,) = offline_sessions(offline_env)
+    events = [e for line in (session / "metrics.jsonl").open() for e in json.loads(line)]
+    reported = {e["variant"]: e["value"] for e in events if e["type"] == "training_stats_scalar"}
+    assert reported == {"accuracy": 1.5, "loss": 6.0}
+
+
+def test_exception_in_training_is_shown_as_is_and_exits_1(tmp_path, offline_env):
+    script = tmp_path / "train_crash.py"
+    script.write_text(textwrap.dedent("""
+        import argparse
+        def main(args=None):
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--n", type=int, default=1)
+            print("training with", parser.parse_args(args).n)
+            raise ValueError("boom in training")
+    """))
+    (tmp_path / "c.yaml").write_text("n: 2\n")
+    result = run_script(["hat.py", "--script", str(script), "--train_yaml", str(tmp_path / "c.yaml")], offline_env)
+    assert result.returncode == 1
+    assert "training with 2" in result.stdout
+    assert 'train_crash.py", line 7, in main' in result.stderr
+    assert "ValueError: boom in training" in result.stderr
+    (session,) = offline_sessions(offline_env)
+    assert "ValueError: boom in training" in session_log(session)

@@ -16,7 +16,7 @@ from clearml_hat.check import check_values
 from clearml_hat.errors import HatError
 from clearml_hat.parser_values import known_keys
 from clearml_hat.training import run_training
-from clearml_hat.yaml_config import apply_overrides, load_values
+from clearml_hat.yaml_config import apply_overrides
 
 
 @dataclass
@@ -34,11 +34,10 @@ class Job:
         return run_training(self.script, argv)
 
 
-def prepare_job(script: str, yaml_path: str, overrides: Sequence[str] = ()) -> Job:
-    """Capture the parser, read the YAML, apply overrides, check the values and build argv; HatError if any fails."""
+def prepare_job(script: str, values: dict, overrides: Sequence[str] = ()) -> Job:
+    """Capture the parser, apply overrides, check the values and build argv; HatError if any of it fails."""
     script_path = Path(script)
     parser = capture_or_fallback(script_path)
-    values = load_values(yaml_path)
     if overrides:
         values = apply_overrides(values, overrides, known_keys(parser) if parser else values.keys())
     return Job(script_path, parser, values, make_argv(parser, values))

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import numbers
 import os
+import socket
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlparse
+
+from clearml_hat.errors import HatError
 
 # The SDK's default reporter runs in a subprocess, and close() then waits about 10 s for it to drain and exit.
 # The thread reporter sends the same events; only this process changes, the user's clearml.conf stays untouched.
@@ -74,3 +78,34 @@ def close_task(task: Any) -> Optional[Path]:
     folder = task.get_offline_mode_folder() if task.is_offline() else None
     task.close()
     return Path(f"{folder}.zip") if folder else None
+
+
+def section_values(task: Any, section: str) -> dict:
+    """A section's values as stored on the task, typed by the types ClearML recorded with them."""
+    return task.get_parameters_as_dict(cast=True).get(section, {})
+
+
+def check_server_reachable(timeout: float = 5.0) -> None:
+    """Fail fast: the SDK retries an unreachable server for minutes before it gives up."""
+    from clearml.backend_api import Session
+
+    host = Session.get_api_server_host()
+    url = urlparse(host)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise HatError(f"the ClearML server {host} does not answer ({reason}); start it, fix api_server in "
+                       "clearml.conf, or run with --offline") from None
+
+
+def enqueue(task: Any, queue: str, docker: str, docker_args: str, setup_script: Optional[str],
+            requirements: Optional[str]) -> None:
+    """Hand the task to clearml-agent: image, arguments, setup script and packages, then the queue. Exits."""
+    if requirements:
+        task.set_packages(requirements)
+    setup = Path(setup_script).read_text(encoding="utf-8").splitlines() if setup_script else None
+    task.set_base_docker(docker_image=docker, docker_arguments=docker_args or None, docker_setup_bash_script=setup)
+    print(f"hat: task {task.id} goes to queue {queue!r}; the web UI shows it at {task.get_output_log_web_page()}")
+    task.execute_remotely(queue_name=queue, exit_process=True)

@@ -1,0 +1,53 @@
+"""Checks before a run is enqueued: the agent clones the pushed commit, so what is not pushed never reaches it."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+
+def git_problems(folder: Path, needed_files: Sequence[Path]) -> Tuple[List[str], List[str]]:
+    """(problems, warnings) of the git checkout that holds folder, as one-line messages.
+
+    needed_files are the files the agent must find in its checkout (the training script, hat.py, the package).
+    """
+    top = _git(folder, "rev-parse", "--show-toplevel")
+    if top is None:
+        return [f"{folder.resolve()} is not in a git repository; the agent clones the code from git: "
+                "`git init`, commit, add a remote and push"], []
+    root = Path(top)
+    if not _git(root, "remote"):
+        return ["the git repository has no remote, so the agent cannot clone it: "
+                "`git remote add origin <url>` and `git push`"], []
+    head = _git(root, "rev-parse", "--short", "HEAD")
+    if head is None:
+        return ["the git repository has no commit yet: commit your code and push it"], []
+    problems = []
+    if not _git(root, "branch", "-r", "--contains", "HEAD"):
+        problems.append(f"HEAD ({head}) is not on any remote branch, and the agent checks out this commit: "
+                        "`git push` it first")
+    untracked = _untracked(root, needed_files)
+    if untracked:
+        problems.append(f"not tracked by git, so the agent will not have them: {', '.join(untracked)}; "
+                        "`git add` and commit them, then push")
+    changed = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
+    warnings = []
+    if changed:
+        names = ", ".join(line[3:] for line in changed.splitlines())
+        warnings.append(f"uncommitted changes go to the agent as a diff on top of {head}: {names}")
+    return problems, warnings
+
+
+def _untracked(root: Path, files: Sequence[Path]) -> List[str]:
+    relative = [str(Path(f).resolve().relative_to(root.resolve())) for f in files]
+    tracked = set((_git(root, "ls-files", "--", *relative) or "").splitlines())
+    return [name for name in relative if name not in tracked]
+
+
+def _git(folder: Path, *args: str) -> Optional[str]:
+    """git's output, stripped; None when git fails (not a repository, no commit, no git at all)."""
+    try:
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None

@@ -1,6 +1,7 @@
 """Checks before a run is enqueued: the agent clones the pushed commit, so what is not pushed never reaches it."""
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -30,18 +31,19 @@ def git_problems(folder: Path, needed_files: Sequence[Path]) -> Tuple[List[str],
     if untracked:
         problems.append(f"not tracked by git, so the agent will not have them: {', '.join(untracked)}; "
                         "`git add` and commit them, then push")
-    changed = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
+    changed = (_git(root, "diff", "--name-only", "HEAD") or "").splitlines()
     warnings = []
     if changed:
-        names = ", ".join(line[3:] for line in changed.splitlines())
-        warnings.append(f"uncommitted changes go to the agent as a diff on top of {head}: {names}")
+        warnings.append(f"uncommitted changes go to the agent as a diff on top of {head}: {', '.join(changed)}")
     return problems, warnings
 
 
 def _untracked(root: Path, files: Sequence[Path]) -> List[str]:
-    relative = [str(Path(f).resolve().relative_to(root.resolve())) for f in files]
-    tracked = set((_git(root, "ls-files", "--", *relative) or "").splitlines())
-    return [name for name in relative if name not in tracked]
+    """The files git does not track, by their path in the repository (a file outside it: its full path)."""
+    names = [os.path.relpath(Path(f).resolve(), root.resolve()) for f in files]
+    inside = [name for name in names if not name.startswith(os.pardir)]
+    tracked = set((_git(root, "ls-files", "--", *inside) or "").splitlines()) if inside else set()
+    return [name if name in inside else str(Path(f).resolve()) for name, f in zip(names, files) if name not in tracked]
 
 
 def _git(folder: Path, *args: str) -> Optional[str]:

@@ -30,7 +30,7 @@ TRAIN_SECTION = "train_args"
 # arguments and must find them there. Flags that only make sense on this machine, now, are not stored.
 RUN_SECTION = "hat"
 LOCAL_ONLY_FLAGS = ("overrides", "print_argv", "offline", "force")
-DEFAULT_DOCKER = "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime"
+DEFAULT_DOCKER = "pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime"
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

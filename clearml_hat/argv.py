@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -132,6 +133,9 @@ def _spelled_out_default(parser: argparse.ArgumentParser, key: str, actions: Lis
     """
     action = actions[0]
     if type(action) is not argparse._StoreAction or isinstance(action.type, argparse.FileType):
+        return None
+    # argparse counts a mutually exclusive option as given unless its value is the default object itself.
+    if any(action in group._group_actions for group in parser._mutually_exclusive_groups):
         return None
     if action.type in (None, str) and not all(isinstance(v, str) for v in (value if isinstance(value, list)
                                                                             else [value])):
@@ -324,7 +328,9 @@ def _candidates(value: Any) -> List[str]:
         # '-1e-05' is no negative number to argparse; the same digits without an exponent are.
         return [repr(value), format(Decimal(repr(value)), "f")]
     if isinstance(value, list):
-        return [",".join(map(str, value)), " ".join(map(str, value))]
+        return [",".join(map(str, value)), " ".join(map(str, value)), json.dumps(value)]
+    if isinstance(value, dict):
+        return [json.dumps(value), str(value)]  # type=json.loads wants JSON text
     return [str(value)]
 
 

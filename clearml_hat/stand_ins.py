@@ -62,6 +62,11 @@ class StandIn:
         # class with these keywords. A plain store action keeps the option, its default and help in the parser.
         if "option_strings" in kwargs and "dest" in kwargs:
             return argparse._StoreAction(**kwargs)
+        # `parser = deepspeed.add_config_arguments(parser)`: hand the parser back, so its parse_args() is still the
+        # capture point; a stand-in there would let the script run on into training.
+        parsers = [arg for arg in (*args, *kwargs.values()) if isinstance(arg, argparse.ArgumentParser)]
+        if parsers:
+            return parsers[0]
         arguments = "..." if args or kwargs else ""
         return StandIn(self._stand_in_origin, f"{self._stand_in_expression}({arguments})")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -783,3 +784,17 @@ def test_property_valid_values_pass_check(case):
     problems, _ = check_values(parser, {**default_values(parser), **values})
     assume(not any("swallow" in problem for problem in problems))
     assert problems == []
+
+
+def test_default_of_a_mutually_exclusive_option_is_not_written_next_to_a_given_one():
+    parser = argparse.ArgumentParser()
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--resume", default=None)
+    group.add_argument("--init-weights", default="imagenet")
+    assert build_argv(parser, {"resume": "ckpt.pt", "init_weights": "imagenet"}) == ["--resume", "ckpt.pt"]
+
+
+def test_dict_for_json_loads_goes_as_json_text():
+    parser = make((["--loss-weights"], {"type": json.loads, "default": {"cls": 1.0}}))
+    argv = assert_round_trip(parser, {"loss_weights": {"cls": 2.0, "box": 5.0}})
+    assert argv == ["--loss-weights", '{"cls": 2.0, "box": 5.0}']

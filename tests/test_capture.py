@@ -650,3 +650,18 @@ def test_state_is_restored_after_an_error(tmp_path):
         capture_parser(script)
     assert (list(sys.path), list(sys.meta_path), argparse.ArgumentParser.parse_args) == before
     assert "torch" not in sys.modules
+
+
+def test_parser_handed_through_a_missing_module_is_still_captured(tmp_path):
+    marker = tmp_path / "trained"
+    script = write(tmp_path, f"""
+        import argparse
+        import deepspeed
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--epochs', type=int, default=30)
+        parser = deepspeed.add_config_arguments(parser)
+        args = parser.parse_args()
+        open({str(marker)!r}, 'w').write('training ran')
+    """)
+    assert capture_parser(script).get_default("epochs") == 30
+    assert not marker.exists()

@@ -53,7 +53,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     remote.add_argument("--docker", default=DEFAULT_DOCKER, help="docker image the agent runs the task in")
     remote.add_argument("--docker_args", default="", help="extra `docker run` arguments, e.g. '--ipc=host'")
     remote.add_argument("--docker_setup_script", default=None, help="bash script run in the container first")
-    remote.add_argument("--requirements", default="requirements.txt", help="pip requirements the agent installs")
+    remote.add_argument("--requirements", default="requirements.txt",
+                        help="pip requirements recorded on the task, which the agent installs")
     remote.add_argument("--force", action="store_true", help="enqueue despite the git checks")
 
     data = parser.add_argument_group("training on a ClearML Dataset (S3)")
@@ -79,12 +80,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     offline = choose_offline(settings)
     if settings.s3:
         settings.dataset_id = find_dataset(settings)
-    task = tracking.start_task(settings.project, settings.task_name or job.script.stem, offline, settings.output_uri)
+    task = tracking.start_task(settings.project, settings.task_name or job.script.stem, offline, settings.output_uri,
+                               settings.requirements)
     tracking.connect_section(task, run_settings(settings), RUN_SECTION)
     values = tracking.connect_section(task, job.values, TRAIN_SECTION)
     if settings.remote:
-        tracking.enqueue(task, settings.queue, settings.docker, settings.docker_args, settings.docker_setup_script,
-                         settings.requirements)
+        tracking.enqueue(task, settings.queue, settings.docker, settings.docker_args, settings.docker_setup_script)
         return 0
     return train(task, settings, job, values)
 

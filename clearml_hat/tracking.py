@@ -13,9 +13,6 @@ from urllib.parse import urlparse
 
 from clearml_hat.errors import HatError
 
-# The SDK's default reporter runs in a subprocess, and close() then waits about 10 s for it to drain and exit.
-# The thread reporter sends the same events; only this process changes, the user's clearml.conf stays untouched.
-_FAST_REPORTING = {"sdk": {"development": {"report_use_subprocess": False}}}
 _CONFIG_FILE_VARS = ("CLEARML_CONFIG_FILE", "TRAINS_CONFIG_FILE")
 _API_HOST_VARS = ("CLEARML_API_HOST", "TRAINS_API_HOST")
 _TASK_ID_VARS = ("CLEARML_TASK_ID", "TRAINS_TASK_ID")
@@ -37,12 +34,18 @@ def running_under_agent() -> bool:
     return any(os.environ.get(name) for name in _TASK_ID_VARS)
 
 
-def start_task(project: str, task_name: str, offline: bool, output_uri: Optional[str] = None) -> Any:
-    """Task.init without auto-connecting argparse: the training's parser must not show up under `Args`."""
-    from clearml import Task
-    from clearml.config import config_obj
+def start_task(project: str, task_name: str, offline: bool, output_uri: Optional[str] = None,
+               requirements: Optional[str] = None) -> Any:
+    """Task.init without auto-connecting argparse: the training's parser must not show up under `Args`.
 
-    config_obj.set_overrides(_FAST_REPORTING)
+    The task's package list comes from the requirements file when there is one: the SDK's own analysis sees
+    hat.py, not the training it imports late, and a clone of this task must install what the training needs.
+    """
+    from clearml import Task
+
+    _report_in_a_thread()
+    if requirements and Path(requirements).is_file():
+        Task.force_requirements_env_freeze(requirements_file=requirements)
     if offline:
         Task.set_offline(True)
     return Task.init(
@@ -52,6 +55,23 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
         reuse_last_task_id=False,
         output_uri=output_uri,
     )
+
+
+def _report_in_a_thread() -> None:
+    """The SDK's default reporter runs in a subprocess, and close() then waits about 10 s for it to drain and exit.
+
+    The thread reporter sends the same events. Only this process changes; the user's clearml.conf stays as it is.
+    The class attribute the SDK reads is set directly: `config_obj.set_overrides` does the same but re-reads
+    every configuration file (0.13 s); it is the fallback should the attribute ever go away.
+    """
+    from clearml.backend_interface.task.task import Task as BackendTask
+
+    if hasattr(BackendTask, "_report_subprocess_enabled"):
+        BackendTask._report_subprocess_enabled = False
+    else:
+        from clearml.config import config_obj
+
+        config_obj.set_overrides({"sdk": {"development": {"report_use_subprocess": False}}})
 
 
 def connect_section(task: Any, values: dict, section: str) -> dict:
@@ -100,11 +120,8 @@ def check_server_reachable(timeout: float = 5.0) -> None:
                        "clearml.conf, or run with --offline") from None
 
 
-def enqueue(task: Any, queue: str, docker: str, docker_args: str, setup_script: Optional[str],
-            requirements: Optional[str]) -> None:
-    """Hand the task to clearml-agent: image, arguments, setup script and packages, then the queue. Exits."""
-    if requirements:
-        task.set_packages(requirements)
+def enqueue(task: Any, queue: str, docker: str, docker_args: str, setup_script: Optional[str]) -> None:
+    """Hand the task to clearml-agent: image, docker arguments and setup script, then the queue. Exits."""
     setup = Path(setup_script).read_text(encoding="utf-8").splitlines() if setup_script else None
     task.set_base_docker(docker_image=docker, docker_arguments=docker_args or None, docker_setup_bash_script=setup)
     print(f"hat: task {task.id} goes to queue {queue!r}; the web UI shows it at {task.get_output_log_web_page()}")

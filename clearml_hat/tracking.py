@@ -13,20 +13,15 @@ from urllib.parse import urlparse
 
 from clearml_hat.errors import HatError
 
-_CONFIG_FILE_VARS = ("CLEARML_CONFIG_FILE", "TRAINS_CONFIG_FILE")
-_API_HOST_VARS = ("CLEARML_API_HOST", "TRAINS_API_HOST")
 _TASK_ID_VARS = ("CLEARML_TASK_ID", "TRAINS_TASK_ID")
 
 
 def clearml_configured() -> bool:
     """True when the SDK would find a server to talk to: a clearml.conf, or the API host in the environment."""
-    if any(os.environ.get(name) for name in _API_HOST_VARS):
-        return True
-    named = [os.environ.get(name) for name in _CONFIG_FILE_VARS]
-    candidates = [Path(os.path.expandvars(p)).expanduser() for p in named if p]
-    if not candidates:  # the SDK reads these two only when no config file is named in the environment
-        candidates = [Path.home() / "clearml.conf", Path.home() / "trains.conf"]
-    return any(path.is_file() for path in candidates)
+    from clearml.backend_api.session.defs import ENV_HOST
+    from clearml.backend_config.defs import get_active_config_file
+
+    return bool(ENV_HOST.get() or get_active_config_file())
 
 
 def running_under_agent() -> bool:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -128,3 +130,22 @@ def test_exception_in_training_is_shown_as_is_and_exits_1(tmp_path, offline_env)
     assert "ValueError: boom in training" in result.stderr
     (session,) = offline_sessions(offline_env)
     assert "ValueError: boom in training" in session_log(session)
+
+
+def test_the_printed_import_command_brings_the_session_into_a_server(tmp_path, offline_env, clearml_server):
+    config = write_config(tmp_path, offline_env)
+    result = run_script(["hat.py", "--train_yaml", str(config), "epochs=2", f"output_dir={tmp_path / 'out'}"],
+                        offline_env)
+    assert result.returncode == 0, result.stderr
+    command = result.stdout.strip().splitlines()[-1].split("import it with: ")[1].split()
+    assert command[:2] == ["clearml-task", "--import-offline-session"]
+    clearml_task = str(Path(sys.executable).with_name("clearml-task"))
+    imported = subprocess.run([clearml_task, *command[1:]], env=clearml_server.env, capture_output=True, text=True,
+                              timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    (task,) = clearml_server.standin.tasks()
+    assert task["status"] == "completed"
+    assert task["hyperparams"]["train_args"]["epochs"]["value"] == "2"
+    assert [a["key"] for a in task["execution"]["artifacts"]] == ["output"]
+    log = "\n".join(event["msg"] for event in clearml_server.standin.events(task["id"], "log"))
+    assert "epoch 2/2 loss" in log

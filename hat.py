@@ -4,7 +4,7 @@
     python hat.py --train_yaml config.yaml epochs=5 lr=0.05
     python hat.py --print_argv                      # show the argv the training would get, touch nothing
     python hat.py --remote --queue compute          # enqueue on a clearml-agent queue instead of training here
-    python hat.py --s3 --dataset_name images        # train on a ClearML Dataset's cached local copy
+    python hat.py --s3 --dataset_name cats          # train on a ClearML Dataset's cached local copy
 
 A run: read config.yaml, apply `key=value` overrides, check the values against the script's own parser, start the
 ClearML task, connect the values as `train_args` (editable in the web UI), turn the values ClearML hands back into
@@ -59,7 +59,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
     data = parser.add_argument_group("training on a ClearML Dataset (S3)")
     data.add_argument("--s3", action="store_true", help="train on a ClearML Dataset's cached local copy")
-    data.add_argument("--dataset_name", default=None, help="name of the ClearML Dataset")
+    data.add_argument("--dataset_name", default="hat-sample-images",
+                      help="name of the ClearML Dataset (the default is what data/upload_dataset_to_s3.py uploads)")
     data.add_argument("--data_proj_name", default="datasets/hat", help="ClearML project of the dataset")
     data.add_argument("--dataset_version", default=None, help="dataset version (default: the latest)")
     data.add_argument("--dataset_id", default=None, help="dataset id (instead of name and version)")
@@ -79,6 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         check_remote_ready(settings, job)
     offline = choose_offline(settings)
     if settings.s3:
+        check_data_key(settings, job.values)
         settings.dataset_id = find_dataset(settings)
     task = tracking.start_task(settings.project, settings.task_name or job.script.stem, offline, settings.output_uri,
                                settings.requirements)
@@ -96,6 +98,9 @@ def run_on_agent(defaults: argparse.Namespace) -> int:
     settings = argparse.Namespace(**tracking.connect_section(task, run_settings(defaults), RUN_SECTION))
     values = tracking.connect_section(task, tracking.section_values(task, TRAIN_SECTION), TRAIN_SECTION)
     job = prepare_job(settings.script, values)
+    if settings.s3 and not settings.dataset_id:  # a clone whose dataset_id was cleared in the web UI
+        check_data_key(settings, job.values)
+        settings.dataset_id = find_dataset(settings)
     return train(task, settings, job, job.values)
 
 
@@ -122,8 +127,14 @@ def choose_offline(settings: argparse.Namespace) -> bool:
         reason = "--offline" if settings.offline else "no ClearML configuration found (clearml-init makes one)"
         print(f"hat: {reason}: running in ClearML offline mode", file=sys.stderr)
         return True
-    tracking.check_server_reachable()
+    tracking.check_server_reachable(or_else="run with --offline")
     return False
+
+
+def check_data_key(settings: argparse.Namespace, values: dict) -> None:
+    if settings.data_key not in values:
+        raise HatError(f"--data_key {settings.data_key!r} is not a training value; name the one that holds the data "
+                       f"folder, one of: {', '.join(values)}")
 
 
 def find_dataset(settings: argparse.Namespace) -> str:

@@ -1,27 +1,176 @@
-"""The thin ClearML Dataset layer: find a dataset version and fetch its cached local copy."""
+"""The thin ClearML Dataset layer: upload a folder as a new dataset version, find a version, fetch its local copy.
+
+A new version's parent is the latest finalized version of the same dataset, so ClearML uploads only the files
+that changed. A version is finalized only after its upload completed; a failed upload deletes its draft.
+S3 credentials and endpoints come from clearml.conf (sdk.aws.s3) and the AWS environment variables only.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
+from clearml_hat import tracking
 from clearml_hat.errors import HatError
+
+
+class Upload(NamedTuple):
+    """What upload_folder did: the dataset version that holds the folder, and whether it was made just now."""
+
+    dataset_id: str
+    version: str
+    created: bool
+
+
+def upload_folder(path: str, dataset_name: str, dataset_project: str, output_url: Optional[str] = None,
+                  tags: Optional[Sequence[str]] = None) -> Upload:
+    """Upload the folder as a new version of the dataset; with nothing changed, return the latest version."""
+    folder = Path(path)
+    files = _folder_hashes(folder)
+    if not tracking.clearml_configured():  # ClearML's offline mode keeps datasets local: nothing would be stored
+        raise HatError("uploading a dataset needs a ClearML server: run clearml-init (or set CLEARML_API_HOST)")
+    tracking.check_server_reachable()
+    from clearml import Dataset
+
+    parent = _latest_finalized(dataset_name, dataset_project)
+    if parent is not None and _same_files(parent, files):
+        return Upload(parent.id, parent.version, created=False)
+    if output_url:
+        check_storage(output_url)
+    draft = Dataset.create(dataset_name=dataset_name, dataset_project=dataset_project, dataset_tags=list(tags or []),
+                           parent_datasets=[parent.id] if parent else None, output_uri=output_url)
+    try:
+        draft.sync_folder(str(folder))
+        # retries=0: boto3 already retries each request, and ClearML's own retry warns on stderr. No preview:
+        # it would upload sample files of every version again, unchanged or not.
+        draft.upload(show_progress=True, output_url=output_url, retries=0, preview=False)
+        # upload() does not always raise when a chunk failed (the last chunk's result is never read), so the
+        # chunks are checked against the task's artifacts before anything is finalized.
+        _check_uploaded(draft)
+        draft.finalize()
+    except (ValueError, OSError, RuntimeError) as error:
+        _delete_draft(draft)
+        # The SDK's errors say little ("Upload failed"); asking the store again names what broke, if it can.
+        reason = (storage_problem(output_url) if output_url else None) or f"{error}; check the storage"
+        raise HatError(f"uploading {folder} failed, its unfinished version {draft.id} was deleted: {reason}") \
+            from None
+    return Upload(draft.id, draft.version, created=True)
+
+
+def _folder_hashes(folder: Path) -> Dict[str, str]:
+    """Relative posix path -> sha256, the same key and hash ClearML keeps per dataset file."""
+    if not folder.is_dir():
+        raise HatError(f"{folder}: no such folder; give --path an existing folder with the files to upload")
+    hashes = {}
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest = hashlib.sha256()
+        with file.open("rb") as stream:
+            for block in iter(lambda s=stream: s.read(1 << 20), b""):
+                digest.update(block)
+        hashes[file.relative_to(folder).as_posix()] = digest.hexdigest()
+    if not hashes:
+        raise HatError(f"{folder}: the folder has no files; put the dataset's files in it or give another --path")
+    return hashes
+
+
+def _latest_finalized(name: str, project: str) -> Any:
+    return _load(dataset_name=name, dataset_project=project, only_completed=True)
+
+
+def _load(**query: Any) -> Any:
+    """Dataset.get, telling "there is no such dataset" (None) from "it exists but cannot be read" (HatError)."""
+    from clearml import Dataset
+
+    try:
+        return Dataset.get(**query)
+    except ValueError as error:
+        # The SDK raises ValueError for both; only its wording tells them apart.
+        if str(error).startswith(("Could not find Dataset", "Task ID")) or "is not a Dataset ID" in str(error):
+            return None
+        if "in draft mode" in str(error):
+            raise HatError(f"{error}: its upload never completed; upload the folder again with "
+                           "`python data/upload_dataset_to_s3.py`") from None
+        raise HatError(f"{error}: the dataset exists but its files cannot be read; check that its storage (S3 or "
+                       "the ClearML files server) answers and that clearml.conf has its credentials") from None
+
+
+def _same_files(dataset: Any, files: Dict[str, str]) -> bool:
+    have = {path: entry.hash for path, entry in dataset.file_entries_dict.items()}
+    return have == files and not dataset.link_entries
+
+
+def check_storage(output_url: str) -> None:
+    """Fail before a draft exists when the bucket is missing, the credentials are wrong or the store is down."""
+    problem = storage_problem(output_url)
+    if problem:
+        raise HatError(problem)
+
+
+def storage_problem(output_url: str) -> Optional[str]:
+    """What is wrong with an s3:// destination, in one line with the fix; None when its bucket answers."""
+    if not output_url.startswith("s3://"):
+        return None
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return f"{output_url}: ClearML needs boto3 for S3; pip install 'clearml[s3]'"
+    from clearml.storage.helper import StorageHelper
+
+    helper = StorageHelper.get(output_url)
+    if helper is None:  # ClearML found no key and secret for this URL (it logged why)
+        return (f"{output_url}: no S3 credentials for it; set sdk.aws.s3 key/secret in clearml.conf (for MinIO and "
+                "other S3-compatible stores: a credentials entry whose host matches, and s3://host:port/bucket "
+                "URLs) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+    # The helper's boto3 bucket is built from clearml.conf exactly as the upload will use it: same endpoint,
+    # same credentials. ClearML has no public call that tells a missing bucket from refused credentials.
+    bucket = helper._container.bucket
+    try:
+        bucket.meta.client.head_bucket(Bucket=bucket.name)
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket"):
+            return f"{output_url}: bucket {bucket.name!r} does not exist; create it or fix --output_url"
+        return (f"{output_url}: the S3 store refused access to bucket {bucket.name!r} (HTTP {code}); check key and "
+                "secret in clearml.conf (sdk.aws.s3) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+    except BotoCoreError as error:
+        return (f"{output_url}: the S3 store does not answer ({type(error).__name__}); start it or fix the host in "
+                "clearml.conf (sdk.aws.s3.credentials)")
+    return None
+
+
+def _check_uploaded(draft: Any) -> None:
+    """Every data chunk the dataset state names must be an artifact with a URI, i.e. uploaded."""
+    uploaded = {name for name, artifact in draft._task.artifacts.items() if artifact.url}
+    needed = {entry.artifact_name for entry in draft.file_entries if entry.parent_dataset_id == draft.id}
+    missing = sorted(needed - uploaded)
+    if missing:
+        raise RuntimeError(f"the data chunk(s) {', '.join(missing)} did not reach the storage")
+
+
+def _delete_draft(draft: Any) -> None:
+    """Delete the unfinished version's task and whatever of it reached the storage (when it still answers)."""
+    draft._task.delete(delete_artifacts_and_models=True, raise_on_error=False)
 
 
 def find_dataset(name: Optional[str], project: str, version: Optional[str] = None,
                  dataset_id: Optional[str] = None) -> str:
-    """The id of the dataset to train on: dataset_id as given, else the latest (or the named) version of name."""
-    from clearml import Dataset
-
+    """The id of the dataset to train on: dataset_id (checked to be finalized), else the latest or named version."""
     if dataset_id:
-        return dataset_id
-    try:
-        dataset = Dataset.get(dataset_name=name, dataset_project=project, dataset_version=version,
-                              only_completed=True)
-    except ValueError:
+        dataset = _load(dataset_id=dataset_id)
+        if dataset is None:
+            raise HatError(f"no dataset with id {dataset_id!r}; copy the id from the upload's output or the web "
+                           "UI, or give --dataset_name instead")
+        if not dataset.is_final():
+            raise HatError(f"dataset {dataset_id} is not finalized (its upload did not complete); upload the folder "
+                           "again with `python data/upload_dataset_to_s3.py`")
+        return dataset.id
+    dataset = _load(dataset_name=name, dataset_project=project, dataset_version=version, only_completed=True)
+    if dataset is None:
         which = f"{name!r} version {version}" if version else repr(name)
         existing = ", ".join(dataset_names(project)) or "none"
         raise HatError(f"no finalized dataset {which} in project {project!r} (datasets there: {existing}); "
-                       "upload it with `python data/upload_dataset_to_s3.py` or fix --dataset_name") from None
+                       "upload it with `python data/upload_dataset_to_s3.py` or fix --dataset_name")
     return dataset.id
 
 
@@ -33,6 +182,14 @@ def dataset_names(project: str) -> List[str]:
 
 def local_copy(dataset_id: str) -> str:
     """The dataset's files in ClearML's local cache, with a trailing separator so `path + name` works."""
-    from clearml import Dataset
-
-    return os.path.join(Dataset.get(dataset_id=dataset_id).get_local_copy(), "")
+    if not dataset_id:  # e.g. s3 switched on in the web UI, where no dataset was looked up
+        raise HatError("no dataset id to train on; give --dataset_name (or --dataset_id) with --s3")
+    dataset = _load(dataset_id=dataset_id)
+    if dataset is None:  # e.g. a clone whose stored dataset_id was deleted since
+        raise HatError(f"no dataset with id {dataset_id!r}; give --dataset_name or an existing --dataset_id")
+    try:
+        folder = dataset.get_local_copy()
+    except ValueError as error:  # a chunk could not be downloaded
+        raise HatError(f"{error}; check that the dataset's storage answers and that clearml.conf has its "
+                       "credentials") from None
+    return os.path.join(folder, "")

@@ -100,7 +100,7 @@ def section_values(task: Any, section: str) -> dict:
     return task.get_parameters_as_dict(cast=True).get(section, {})
 
 
-def check_server_reachable(timeout: float = 5.0) -> None:
+def check_server_reachable(or_else: str = "", timeout: float = 5.0) -> None:
     """Fail fast: the SDK retries an unreachable server for minutes before it gives up."""
     from clearml.backend_api import Session
 
@@ -111,8 +111,8 @@ def check_server_reachable(timeout: float = 5.0) -> None:
         socket.create_connection((url.hostname, port), timeout=timeout).close()
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
-        raise HatError(f"the ClearML server {host} does not answer ({reason}); start it, fix api_server in "
-                       "clearml.conf, or run with --offline") from None
+        fixes = "start it or fix api_server in clearml.conf" + (f", or {or_else}" if or_else else "")
+        raise HatError(f"the ClearML server {host} does not answer ({reason}); {fixes}") from None
 
 
 def enqueue(task: Any, queue: str, docker: str, docker_args: str, setup_script: Optional[str]) -> None:

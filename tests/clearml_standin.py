@@ -199,7 +199,10 @@ class StandIn:
             "tasks.completed": lambda body: self._set_status(body, "completed"),
             "tasks.failed": lambda body: self._set_status(body, "failed"),
             "tasks.reset": self._tasks_reset,
+            "tasks.delete": self._tasks_delete,
+            "models.get_all": lambda body: {"models": []},  # the stand-in keeps no models
             "events.add_batch": self._events_add_batch,
+            "events.get_task_events": self._events_get_task_events,
         }
         self._api_server = ThreadingHTTPServer((host, port), type("ApiHandler", (_ApiHandler,), {"standin": self}))
         self._files_server = ThreadingHTTPServer(
@@ -383,6 +386,8 @@ class StandIn:
         if not body.get("force"):
             self._check_status(task, ("created",))
         fields = {k: v for k, v in body.items() if k not in ("task", "force")}
+        if "output_dest" in fields:  # the real server keeps it as output.destination, where an agent run reads it
+            task["output"]["destination"] = fields.pop("output_dest")
         for key, value in fields.items():
             # Like the real server: merge these one level deep, replace the rest (the SDK sends them whole).
             if key in ("script", "execution", "container") and isinstance(task.get(key), dict):
@@ -493,6 +498,15 @@ class StandIn:
         task.update(last_iteration=0, last_metrics={})
         return result
 
+    def _tasks_delete(self, body: dict) -> dict:
+        task = self._task(body["task"])
+        if not body.get("force"):
+            self._check_status(task, ("created", "stopped", "failed", "completed", "closed"))
+        self._dequeue_everywhere(task["id"])
+        del self._tasks[task["id"]]
+        self._events.pop(task["id"], None)
+        return {"deleted": True, "updated_children": 0, "updated_models": 0, "events": {}}
+
     # --- events ---
 
     def _events_add_batch(self, events: List[dict]) -> dict:
@@ -502,6 +516,12 @@ class StandIn:
                 task = self._tasks[event["task"]]
                 task["last_iteration"] = max(task["last_iteration"], event["iter"])
         return {"added": len(events), "errors": 0}
+
+    def _events_get_task_events(self, body: dict) -> dict:
+        """All of a task's events of one type in a single batch (Task.delete reads them for image URLs)."""
+        wanted = body.get("event_type")
+        events = [e for e in self._events.get(body["task"], []) if wanted in (None, e.get("type"))]
+        return {"events": copy.deepcopy(events), "returned": len(events), "total": len(events), "scroll_id": ""}
 
 
 def _parse_body(raw: str, headers: Any) -> Any:

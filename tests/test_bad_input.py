@@ -96,3 +96,19 @@ def test_argparse_to_yaml_rejects_bad_scripts_in_one_line(tmp_path, offline_env,
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert not (tmp_path / "config.yaml").exists()
+
+
+def test_print_argv_and_check_never_import_clearml(tmp_path, offline_env):
+    (tmp_path / "train.py").write_text(textwrap.dedent(PARSER_SCRIPT))
+    (tmp_path / "c.yaml").write_text("data: /data\n")
+    probe = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        import argparse_to_yaml, hat
+        assert hat.cli(["--script", "train.py", "--train_yaml", "c.yaml", "--print_argv"]) == 0
+        assert argparse_to_yaml.main(["--script", "train.py", "--check", "c.yaml"]) == 0
+        print(sorted(name for name in sys.modules if name.split(".")[0] == "clearml"))
+    """)
+    result = run_script(["-c", probe], offline_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ['["--data", "/data"]', "ok", "[]"]

@@ -1,6 +1,7 @@
 """Shared test set-up: the ClearML stand-in fixture, and a private ClearML home for offline runs."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -10,6 +11,10 @@ from typing import Dict, List
 import pytest
 
 pytest_plugins = ["tests.standin_fixture"]
+
+# The old-Python CI run installs no S3 tools (moto needs Python 3.10+): a module importing them cannot be collected.
+S3_TOOLS = all(importlib.util.find_spec(name) for name in ("moto", "boto3"))
+collect_ignore = [] if S3_TOOLS else ["test_datasets_s3.py"]
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -132,7 +132,9 @@ def _spelled_out_default(parser: argparse.ArgumentParser, key: str, actions: Lis
     as a string, a scalar default of a nargs='+' option as a list.
     """
     action = actions[0]
-    if type(action) is not argparse._StoreAction or isinstance(action.type, argparse.FileType):
+    # Nor where this machine's parser cannot judge the text (a type or choices from a missing module): left out,
+    # the default is exact on any machine.
+    if type(action) is not argparse._StoreAction or _unverifiable(action):
         return None
     # argparse counts a mutually exclusive option as given unless its value is the default object itself.
     if any(action in group._group_actions for group in parser._mutually_exclusive_groups):

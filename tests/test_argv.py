@@ -798,3 +798,9 @@ def test_dict_for_json_loads_goes_as_json_text():
     parser = make((["--loss-weights"], {"type": json.loads, "default": {"cls": 1.0}}))
     argv = assert_round_trip(parser, {"loss_weights": {"cls": 2.0, "box": 5.0}})
     assert argv == ["--loss-weights", '{"cls": 2.0, "box": 5.0}']
+
+
+def test_default_of_an_option_whose_choices_are_unknown_here_is_left_out():
+    parser = make((["--arch"], {"default": "resnet18", "choices": []}),  # torchvision.models missing here
+                  (["--epochs"], {"type": int, "default": 90}))
+    assert build_argv(parser, default_values(parser)) == ["--epochs", "90"]

@@ -91,7 +91,7 @@ def render_yaml(docs: Sequence[Any], script: str, output: str) -> str:
     ]
     for doc in docs:
         lines.extend(f"# {line}" for line in _comment_lines(doc))
-        lines.append(f"{_dump_key(doc.key)}: {dump_scalar(doc.value)}")
+        lines.append(f"{dump_scalar(doc.key)}: {dump_scalar(doc.value)}")
     return "\n".join(lines) + "\n"
 
 
@@ -106,10 +106,6 @@ def _comment_lines(doc: Any) -> list:
     for command, keys in (getattr(doc, "subcommands", None) or {}).items():
         lines.append(f"with {doc.key}: {command}, also set: {', '.join(keys) if keys else '(no options)'}")
     return lines
-
-
-def _dump_key(key: str) -> str:
-    return dump_scalar(key)
 
 
 def dump_scalar(value: Any) -> str:

@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import io
 import json
+import sys
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -234,6 +235,7 @@ def _value_tokens(parser: argparse.ArgumentParser, action: argparse.Action, valu
         if flag and nargs == argparse.OPTIONAL and same_value(value, yaml_value(action.const)):
             return [flag], value
         text, parsed = _arg_string(parser, action, value)
+        _refuse_dropped_text([text])
         if not flag:
             if _looks_like_option(parser, text):
                 raise _Inexpressible(f"a positional value cannot start with {text[:1]!r}")
@@ -252,12 +254,20 @@ def _value_tokens(parser: argparse.ArgumentParser, action: argparse.Action, valu
         raise _Inexpressible(f"nargs={nargs!r} is not supported")
     pairs = [_arg_string(parser, action, item) for item in items]
     texts = [text for text, _ in pairs]
+    if nargs != argparse.REMAINDER:
+        _refuse_dropped_text(texts)
     # Items cannot use the `--opt=value` form. REMAINDER takes options too (the self-check has the last word).
     if nargs != argparse.REMAINDER and any(_looks_like_option(parser, text) for text in texts):
         raise _Inexpressible("a list item starting with '-' would be read as an option")
     if not flag and not texts and nargs == argparse.ZERO_OR_MORE and action.default is not None:
         raise _Inexpressible("an empty positional list gives the default instead")
     return ([flag] if flag else []) + texts, [parsed for _, parsed in pairs]
+
+
+def _refuse_dropped_text(texts: List[str]) -> None:
+    """Before Python 3.13, argparse drops a value that is exactly '--' (even in `--opt=--`): it cannot be passed."""
+    if sys.version_info < (3, 13) and "--" in texts:
+        raise _Inexpressible("argparse before Python 3.13 drops a '--' value")
 
 
 def _accumulated_tokens(parser: argparse.ArgumentParser, actions: List[argparse.Action], value: Any,

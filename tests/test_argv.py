@@ -804,3 +804,11 @@ def test_default_of_an_option_whose_choices_are_unknown_here_is_left_out():
     parser = make((["--arch"], {"default": "resnet18", "choices": []}),  # torchvision.models missing here
                   (["--epochs"], {"type": int, "default": 90}))
     assert build_argv(parser, default_values(parser)) == ["--epochs", "90"]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="argparse keeps a '--' value from Python 3.13 on")
+def test_double_dash_value_is_left_out_at_its_default_and_refused_when_edited():
+    parser = make((["--sep"], {"default": "--"}), (["--name"], {"default": "a"}))
+    assert assert_round_trip(parser, default_values(parser)) == ["--name", "a"]
+    with pytest.raises(HatError, match=r"name: .*drops a '--' value"):
+        build_argv(parser, {"sep": "--", "name": "--"})

@@ -2,9 +2,11 @@
 
 The script runs as `python train.py` would run it (as `__main__`, with an empty command line), except that the
 first parse call on an ArgumentParser raises `_ParserReached` instead of parsing: the parser built so far comes
-back and the training code after it never runs. Imports this machine lacks get inert stand-ins (see stand_ins.py).
-One exception: a pre-parser (timm's `config_parser.parse_known_args()`, add_help=False) really parses when the
-running code visibly parses again after it; capture then stops at that later parse.
+back and the training code after it never runs. Imports this machine lacks get inert stand-ins (see stand_ins.py)
+in every module of the script's repo, and the script's own asserts are skipped. One exception to the first
+parse: a first-stage `parse_known_args()` (timm's config pre-parser, Lightning-style scripts that add options
+depending on a first value) really parses when the running code visibly parses again after it; capture then
+stops at that later parse, so the parser of the default path is read.
 
     parser = capture_parser("train.py")
     captured = capture("train.py")   # captured.parser, captured.missing_modules == ('cv2', 'torch')
@@ -14,21 +16,24 @@ ParserNotReached when the script ran but stopped before parsing (callers may fal
 
 Everything capture changes is put back afterwards, even when the script fails: the argparse methods, sys.argv,
 sys.path, sys.meta_path, sys.modules['__main__'], the working directory, os.environ, warning filters.
-Modules imported from the script's folder and all stand-in modules leave sys.modules, so a later real run
-imports them afresh (and fails loudly on a module that is truly missing); installed modules stay imported.
+Modules imported from the script's repo (see repo.py) and all stand-in modules leave sys.modules, so a later real
+run imports them afresh (and fails loudly on a module that is truly missing); installed modules stay imported.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import dis
+import linecache
 import os
 import sys
 import types
 import warnings
+from pathlib import Path
 
 from clearml_hat.errors import HatError
-from clearml_hat.stand_ins import StandInFinder, StandInModule
+from clearml_hat.repo import repo_root
+from clearml_hat.stand_ins import StandInFinder, StandInModule, parser_handoffs, submodules_on_access
 
 _PARSE_METHODS = ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args")
 # A script whose code names none of these has no argparse parser. Substrings, so that subclasses and wrappers
@@ -76,7 +81,9 @@ def capture(script: str | os.PathLike) -> Captured:
         raise HatError(f"cannot read training script {shown}: {error.strerror}; give the path of a readable .py "
                        "file") from None
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
+        # optimize=1 drops the script's asserts: a check of the environment before the parse (MAE's
+        # `assert timm.__version__ == "0.3.2"`) is about training on this machine, not about reading its parser.
+        code = compile(source, path, "exec", dont_inherit=True, optimize=1)
     except SyntaxError as error:
         where = f"{shown}:{error.lineno}:{error.offset}"
         raise HatError(f"{where}: syntax error in the training script: {error.msg}; fix it so `python {shown}` "
@@ -99,7 +106,9 @@ def _names_used(code: types.CodeType) -> set[str]:
 
 def _run_until_parse(code: types.CodeType, path: str, shown: str) -> Captured:
     folder = os.path.dirname(path)
-    finder = StandInFinder(folder)
+    root = str(repo_root(Path(path)))
+    # The whole repo is the script's own code: its modules get stand-ins for what is missing, wherever they sit.
+    finder = StandInFinder(root)
     pre_parses: list[int] = []  # script lines of pre-parser parse_known_args calls that were let through
     reached: list[argparse.ArgumentParser] = []
     original_parse_known_args = argparse.ArgumentParser.parse_known_args
@@ -109,14 +118,15 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str) -> Captured:
         raise _ParserReached(parser)
 
     def parse_known_args(parser: argparse.ArgumentParser, args: object = None, namespace: object = None) -> object:
-        # timm's train.py first runs `config_parser.parse_known_args()` (add_help=False, only --config) and then
-        # `parser.parse_args(remaining)`. Let such a pre-parse really parse the (empty) command line when the
-        # running script code visibly parses again later; otherwise this is the script's one parse.
-        if not parser.add_help:
-            line = _line_of_later_parse(sys._getframe(1), code)
-            if line is not None:
-                pre_parses.append(line)
-                return original_parse_known_args(parser, args, namespace)
+        # Two-stage parsing: timm's train.py runs `config_parser.parse_known_args()` (only --config) and then
+        # `parser.parse_args(remaining)`; Lightning-style scripts parse known args, add options that depend on a
+        # first value, then parse again. Let such a first stage really parse the (empty) command line when the
+        # running script code visibly parses again later, so the parser of the default path is the one read;
+        # otherwise this is the script's one parse.
+        line = _line_of_later_parse(sys._getframe(1), code)
+        if line is not None:
+            pre_parses.append(line)
+            return original_parse_known_args(parser, args, namespace)
         reach(parser)
 
     # `if len(sys.argv) == 1: parser.print_help(); sys.exit(1)` comes before the parse in some scripts, and the
@@ -125,48 +135,91 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str) -> Captured:
     patches["parse_known_args"] = parse_known_args
     module = types.ModuleType("__main__")
     module.__file__ = path
-    with _restored_state(finder, patches):
+    with _restored_state(finder, patches), submodules_on_access(finder):
         sys.modules["__main__"] = module
         sys.argv = [path]
-        sys.path = [folder] + sys.path  # what `python train.py` puts first
+        # What `python train.py` puts first; the repo root last, as clearml-agent's PYTHONPATH has it.
+        sys.path = [folder] + sys.path + ([root] if root != folder else [])
         sys.meta_path.append(finder)
         try:
             exec(code, module.__dict__)
-            which = (f"only the add_help=False pre-parser at line {pre_parses[0]} parsed, the later parse never ran"
-                     if pre_parses else "no parse_args() or parse_known_args() call ran")
+            which = (f"only the first-stage parse_known_args() at line {pre_parses[0]} parsed, the later parse "
+                     "never ran" if pre_parses else "no parse_args() or parse_known_args() call ran")
             problem = (f"{shown} ran to the end without parsing its arguments ({which}); make `python {shown}` "
                        "call parse_args() on its parser")
         except _ParserReached as found:
-            return Captured(found.parser, _top_level(finder.modules))
+            return _captured(found.parser, finder, shown)
         except SystemExit as stop:
             problem = (f"{_script_line(stop, path, shown)} called sys.exit({stop.code!r}) before parsing its "
                        f"arguments{_stand_in_note(finder)}; `python {shown}` with no arguments must reach parse_args()")
         except Exception as error:  # the script's own failure, reported with its line
-            message = " ".join(str(error).split())
-            problem = (f"{_script_line(error, path, shown)} raised {type(error).__name__}: {message} before parsing "
+            problem = (f"{_script_line(error, path, shown)} raised {_error_text(error)} before parsing "
                        f"its arguments{_stand_in_note(finder)}; fix that line so `python {shown} --help` works")
     if reached:  # a bare `except:` in the script swallowed _ParserReached, but the parser was reached
-        return Captured(reached[0], _top_level(finder.modules))
+        return _captured(reached[0], finder, shown)
     raise ParserNotReached(problem)
 
 
+def _captured(parser: argparse.ArgumentParser, finder: StandInFinder, shown: str) -> Captured:
+    """The capture's result; HatError when the parser went through a call of a missing module, whose options
+    cannot be known (improved-diffusion's `add_dict_to_argparser(parser, defaults)` adds every one of them)."""
+    for handoff in parser_handoffs():
+        if handoff.parser is parser:
+            where = f"{shown if handoff.filename == os.path.abspath(shown) else _shown_path(handoff.filename)}:" \
+                    f"{handoff.line}"
+            package = handoff.origin.partition(".")[0]
+            raise HatError(f"{where} hands the parser to {handoff.call}, but {package!r} is missing here, so the "
+                           f"options it adds cannot be read; install {package!r} (or make it importable from the "
+                           f"repo) and run again")
+    return Captured(parser, _top_level(finder.modules))
+
+
+def _shown_path(filename: str) -> str:
+    """filename relative to the working directory when it lies below it, else as it is."""
+    relative = os.path.relpath(filename)
+    return filename if relative.startswith(os.pardir) else relative
+
+
+def _error_text(error: BaseException) -> str:
+    """'ValueError: bad value', or for an error without a message the line that raised it (a bare assert)."""
+    message = " ".join(str(error).split())
+    if message:
+        return f"{type(error).__name__}: {message}"
+    traceback = error.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    source = linecache.getline(traceback.tb_frame.f_code.co_filename, traceback.tb_lineno).strip() if traceback else ""
+    return f"{type(error).__name__} at `{source}`" if source else type(error).__name__
+
+
 def _line_of_later_parse(frame: types.FrameType | None, script_code: types.CodeType) -> int | None:
-    """The script line of the current call when script code still running names a parse method after it.
+    """The script line of the current call when script code still running names a parse method on a later line.
 
     Walks the calling frames out to the script's module level; a frame counts when a parse method name appears in
-    its code after the instruction being run. Returns None when no later parse is visible.
+    its code after the instruction being run, on a later line than the one running. A parse on the same line is
+    another branch of it (yolov5's `return parser.parse_known_args()[0] if known else parser.parse_args()`).
+    Returns None when no later parse is visible.
     """
     line = None
     while frame is not None:
         if frame.f_code.co_filename == script_code.co_filename and line is None:
             line = frame.f_lineno
-        later = (ins for ins in dis.get_instructions(frame.f_code) if ins.offset > frame.f_lasti)
-        if any(ins.argval in _PARSE_METHODS for ins in later):
+        if any(later_line > frame.f_lineno for later_line in _later_parse_lines(frame)):
             return line if line is not None else frame.f_lineno
         if frame.f_code is script_code:
             return None
         frame = frame.f_back
     return None
+
+
+def _later_parse_lines(frame: types.FrameType) -> list[int]:
+    """Lines of the parse method names in the frame's code after the instruction being run."""
+    starts = sorted(dis.findlinestarts(frame.f_code))
+    lines = []
+    for ins in dis.get_instructions(frame.f_code):
+        if ins.offset > frame.f_lasti and ins.argval in _PARSE_METHODS:
+            lines += [line for offset, line in starts if offset <= ins.offset and line is not None][-1:]
+    return lines
 
 
 @contextlib.contextmanager
@@ -196,8 +249,8 @@ def _restored_state(finder: StandInFinder, patches: dict):
         if finder in meta_path:
             meta_path.remove(finder)
         for name in set(sys.modules) - modules_before:
-            module = sys.modules[name]
-            if _holds_stand_ins(module, finder):
+            module = sys.modules.get(name)
+            if module is not None and _holds_stand_ins(module, finder):
                 del sys.modules[name]
                 # An import also set the module as an attribute of its package (`sklearn.missing_sub`).
                 package, _, attribute = name.rpartition(".")
@@ -219,8 +272,20 @@ def _holds_stand_ins(module: types.ModuleType, finder: StandInFinder) -> bool:
     """True for stand-in modules and the script's own modules (the only code that was handed stand-ins)."""
     if isinstance(module, StandInModule):
         return True
-    locations = [getattr(module, "__file__", None), *getattr(module, "__path__", ())]
-    return any(location and finder.is_local(location) for location in locations)
+    return any(finder.is_local(location) for location in _locations(module))
+
+
+def _locations(module: types.ModuleType) -> list[str]:
+    """The module's __file__ and __path__ entries, read from its own namespace: a module's attributes can be
+    anything (torch.ops and torch.classes answer every name, and their __path__ is no list)."""
+    attributes = getattr(module, "__dict__", None)
+    if not isinstance(attributes, dict):  # sys.modules may hold any object
+        return []
+    file, path = attributes.get("__file__"), attributes.get("__path__")
+    entries = [file] + (list(path) if isinstance(path, (list, tuple)) or type(path).__name__ == "_NamespacePath"
+                        else [])
+    # Only absolute paths: torch.classes says its __file__ is '_classes.py'.
+    return [entry for entry in entries if isinstance(entry, str) and os.path.isabs(entry)]
 
 
 def _restore_environ(saved: dict[str, str]) -> None:

@@ -10,27 +10,59 @@ as a base class, decorator or context manager, and falsy. Falsy because the modu
 
 Zero and empty too (len 0, no iteration, int 0), `__version__` is '999.0.0', `from missing import *` gives the
 names the importing module goes on to use, and an argparse action class from a missing module (mmcv's
-DictAction) becomes a plain store action.
+DictAction) becomes a plain store action. A parser handed to a stand-in call (`add_dict_to_argparser(parser,
+defaults)`) is handed back and the call is recorded in `parser_handoffs()`: the options it would add are unknown.
+
+Stand-ins must not change what installed packages do. yolov5 does `import packaging` and then uses
+`packaging.version`, which torch would have imported first; with torch stood in, nothing has. So while capture
+runs, `submodules_on_access` lets a package the script's code imports load such a submodule when it is used.
 """
 from __future__ import annotations
 
 import argparse
 import builtins
+import contextlib
 import importlib
 import os
 import sys
 import types
 from importlib.machinery import ModuleSpec
+from typing import Callable, Dict, Iterator, List, NamedTuple
 
 # Frames of the import machinery sit between an `import` statement and the finder; skip them to find the importer.
 # (Only importlib's: since 3.11 other stdlib modules are frozen too, `<frozen os>`.)
 _IMPORT_MACHINERY = ("<frozen importlib.", os.path.dirname(importlib.__file__) + os.sep)
 
 _VERSION = "999.0.0"
+# The hat itself may sit inside the user's repo; its own imports never get stand-ins.
+_HAT_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 _OPERATORS = {
     "add": "+", "sub": "-", "mul": "*", "matmul": "@", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
     "lshift": "<<", "rshift": ">>", "and": "&", "xor": "^", "or": "|",
 }
+
+
+class Handoff(NamedTuple):
+    """A parser handed to a stand-in call: the options that call adds to it cannot be known here."""
+
+    filename: str
+    line: int
+    origin: str  # the missing module, e.g. 'improved_diffusion.script_util'
+    call: str  # what the script called, e.g. 'improved_diffusion.script_util.add_dict_to_argparser()'
+    parser: argparse.ArgumentParser
+
+
+# The code of submodules_on_access's __import__ wrapper: a frame of it is import machinery, not the importer.
+_IMPORT_WRAPPER: types.CodeType | None = None
+
+# Stand-ins are made deep inside the script's expressions, far from the finder that made their module, so the
+# hand-offs are kept here; StandInFinder() starts a new list (one capture runs at a time).
+_HANDOFFS: List[Handoff] = []
+
+
+def parser_handoffs() -> List[Handoff]:
+    """The parser hand-offs to stand-in calls since the last StandInFinder was made, in call order."""
+    return list(_HANDOFFS)
 
 
 def _is_dunder(name: str) -> bool:
@@ -66,6 +98,9 @@ class StandIn:
         # capture point; a stand-in there would let the script run on into training.
         parsers = [arg for arg in (*args, *kwargs.values()) if isinstance(arg, argparse.ArgumentParser)]
         if parsers:
+            caller = sys._getframe(1)
+            _HANDOFFS.append(Handoff(caller.f_code.co_filename, caller.f_lineno, self._stand_in_origin,
+                                     f"{self._stand_in_expression}()", parsers[0]))
             return parsers[0]
         arguments = "..." if args or kwargs else ""
         return StandIn(self._stand_in_origin, f"{self._stand_in_expression}({arguments})")
@@ -193,9 +228,10 @@ class StandInModule(types.ModuleType):
 
 
 def _importer_frame() -> types.FrameType:
-    """The frame running the `import` statement under way: the caller, skipping the import machinery."""
+    """The frame running the `import` statement under way: the caller, skipping the import machinery (and the
+    wrapper of submodules_on_access)."""
     frame = sys._getframe(2)
-    while frame.f_code.co_filename.startswith(_IMPORT_MACHINERY):
+    while frame.f_code.co_filename.startswith(_IMPORT_MACHINERY) or frame.f_code is _IMPORT_WRAPPER:
         frame = frame.f_back
     return frame
 
@@ -227,12 +263,14 @@ class StandInFinder:
     def __init__(self, folder: str) -> None:
         self.folder = os.path.join(os.path.abspath(folder), "")
         self.modules: list[str] = []  # names of the stand-in modules made, in import order
+        _HANDOFFS.clear()
 
     def is_local(self, filename: str) -> bool:
-        """True for the script and the modules that sit beside it (not a virtualenv inside its folder)."""
+        """True for the script and the repo's own modules (not a virtualenv inside the repo, not the hat)."""
         path = os.path.abspath(filename)
         parts = path.split(os.sep)
-        return path.startswith(self.folder) and "site-packages" not in parts and "dist-packages" not in parts
+        return (path.startswith(self.folder) and not path.startswith(_HAT_PACKAGE)
+                and "site-packages" not in parts and "dist-packages" not in parts)
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         if not self.is_local(_importer_frame().f_code.co_filename):
@@ -272,3 +310,55 @@ def _find_stand_in(value: object) -> str | None:
         if origin is not None:
             return origin
     return None
+
+
+@contextlib.contextmanager
+def submodules_on_access(finder: StandInFinder) -> Iterator[None]:
+    """While capture runs, an installed package the script's code imports loads a submodule when it is used.
+
+    A heavy package imports submodules of others as a side effect: torch imports `packaging.version` for yolov5's
+    `packaging.version.parse(...)`, torchvision imports `PIL.Image` for DETR's `PIL.Image.Image` annotation. With
+    a stand-in in the heavy package's place nothing has, and the script would fail where it works on a machine
+    with everything installed. So each package the script's code imports gets a module `__getattr__` (PEP 562)
+    that imports the submodule of that name; it is removed afterwards (the submodules stay imported, like any
+    installed module capture imported).
+    """
+    original_import = builtins.__import__
+    hooks: Dict[types.ModuleType, Callable[[str], object]] = {}
+
+    def importing(name: str, globals: dict | None = None, locals: dict | None = None, fromlist: tuple = (),
+                  level: int = 0) -> types.ModuleType:
+        module = original_import(name, globals, locals, fromlist, level)
+        if level == 0 and globals and finder.is_local(str(globals.get("__file__") or "")):
+            _add_submodule_hook(module, hooks)
+        return module
+
+    global _IMPORT_WRAPPER
+    _IMPORT_WRAPPER = importing.__code__
+    builtins.__import__ = importing
+    try:
+        yield
+    finally:
+        builtins.__import__ = original_import
+        for module, hook in hooks.items():
+            if vars(module).get("__getattr__") is hook:
+                del module.__getattr__
+
+
+def _add_submodule_hook(module: types.ModuleType, hooks: Dict[types.ModuleType, Callable[[str], object]]) -> None:
+    """Give an installed package (not a stand-in, without a __getattr__ of its own) the submodule hook."""
+    attributes = vars(module)
+    if isinstance(module, StandInModule) or "__path__" not in attributes or "__getattr__" in attributes:
+        return
+    package = module.__name__
+
+    def __getattr__(name: str) -> object:
+        if not _is_dunder(name):
+            try:
+                return importlib.import_module(f"{package}.{name}")
+            except ImportError:
+                pass
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    module.__getattr__ = __getattr__  # type: ignore[method-assign]
+    hooks[module] = __getattr__

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from clearml_hat.repo import repo_root
+
 
 def run_training(script: Path, argv: Sequence[str]) -> Any:
     """Call `main(argv)` when the script's main takes the argv list, else run the script as `__main__`.
@@ -53,14 +55,19 @@ def _import_script(script: Path) -> Any:
 
 @contextmanager
 def _script_folder_first_on_path(script: Path) -> Iterator[None]:
-    """`python train.py` puts the script's folder first on sys.path; its local imports rely on that."""
-    folder = str(script.resolve().parent)
+    """`python train.py` puts the script's folder first on sys.path; its local imports rely on that. The repo
+    root goes last, as clearml-agent's PYTHONPATH has it, for a script in a sub-folder importing the repo's
+    own packages (improved-diffusion's scripts/image_train.py)."""
+    folder, root = str(script.resolve().parent), str(repo_root(script))
+    added = [folder] + ([root] if root != folder and root not in sys.path else [])
     sys.path.insert(0, folder)
+    sys.path.extend(added[1:])
     try:
         yield
     finally:
-        if folder in sys.path:
-            sys.path.remove(folder)
+        for entry in added:
+            if entry in sys.path:
+                sys.path.remove(entry)
 
 
 @contextmanager

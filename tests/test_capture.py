@@ -1,4 +1,8 @@
-"""capture_parser: the parser comes out of many script shapes, training never runs, and nothing is left behind."""
+"""capture_parser: the parser comes out of many script shapes, training never runs, and nothing is left behind.
+
+These tests are a laptop without torch: torch is hidden even where it is installed (tests/missing_modules.py).
+tests/test_capture_torch.py runs capture with torch really installed.
+"""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +16,13 @@ import pytest
 from clearml_hat.capture import ParserNotReached, capture, capture_parser
 from clearml_hat.errors import HatError
 from clearml_hat.stand_ins import is_stand_in, stand_in_origin
+from tests.missing_modules import hidden
+
+
+@pytest.fixture(autouse=True)
+def no_torch():
+    with hidden("torch", "torchvision"):
+        yield
 
 
 def write(folder, source: str, name: str = "train.py") -> str:
@@ -652,7 +663,7 @@ def test_state_is_restored_after_an_error(tmp_path):
     assert "torch" not in sys.modules
 
 
-def test_parser_handed_through_a_missing_module_is_still_captured(tmp_path):
+def test_parser_handed_to_a_missing_module_is_an_error_naming_the_call(tmp_path):
     marker = tmp_path / "trained"
     script = write(tmp_path, f"""
         import argparse
@@ -663,5 +674,24 @@ def test_parser_handed_through_a_missing_module_is_still_captured(tmp_path):
         args = parser.parse_args()
         open({str(marker)!r}, 'w').write('training ran')
     """)
-    assert capture_parser(script).get_default("epochs") == 30
+    with pytest.raises(HatError, match=r"train\.py:6 hands the parser to deepspeed\.add_config_arguments\(\), but "
+                                       r"'deepspeed' is missing here.*install 'deepspeed'"):
+        capture_parser(script)
     assert not marker.exists()
+
+
+def test_improved_diffusion_style_parser_filled_by_a_missing_helper_is_an_error(tmp_path):
+    script = write(tmp_path, """
+        import argparse
+        from improved_diffusion.script_util import add_dict_to_argparser, model_and_diffusion_defaults
+        def create_argparser():
+            defaults = dict(data_dir="", lr=1e-4)
+            defaults.update(model_and_diffusion_defaults())
+            parser = argparse.ArgumentParser()
+            add_dict_to_argparser(parser, defaults)
+            return parser
+        args = create_argparser().parse_args()
+    """, name="scripts/image_train.py")
+    with pytest.raises(HatError, match=r"image_train\.py:8 hands the parser to improved_diffusion\.script_util\."
+                                       r"add_dict_to_argparser\(\).*install 'improved_diffusion'"):
+        capture_parser(script)

@@ -1,0 +1,1 @@
+"""Codebase for "Improved Denoising Diffusion Probabilistic Models" (in its shape)."""

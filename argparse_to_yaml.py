@@ -18,7 +18,7 @@ from typing import List, Optional
 from clearml_hat.capture import capture_parser
 from clearml_hat.check import check_values
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import describe_arguments
+from clearml_hat.parser_values import describe_arguments, text_keys, whole_numbers
 from clearml_hat.yaml_config import load_values, render_yaml
 
 
@@ -42,7 +42,9 @@ def write_config(script: str, output: str) -> None:
 
 
 def check_config(script: str, yaml_path: str) -> int:
-    problems, warnings = check_values(capture_parser(script), load_values(yaml_path))
+    parser = capture_parser(script)
+    values = whole_numbers(parser, load_values(yaml_path, text_keys(parser)))
+    problems, warnings = check_values(parser, values)
     for line in warnings:
         print(f"{yaml_path}: warning: {line}")
     for line in problems:

@@ -21,9 +21,8 @@ from typing import Any, List, Optional, Sequence
 
 from clearml_hat import datasets, tracking
 from clearml_hat.errors import HatError
-from clearml_hat.job import Job, prepare_job
+from clearml_hat.job import Job, job_from_values, job_from_yaml
 from clearml_hat.preflight import git_problems
-from clearml_hat.yaml_config import load_values
 
 TRAIN_SECTION = "train_args"
 # hat.py's own settings are stored on the task in this section: the agent starts `python hat.py` without
@@ -72,7 +71,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     settings = parse_args(argv)
     if tracking.running_under_agent():
         return run_on_agent(settings)
-    job = prepare_job(settings.script, load_values(settings.train_yaml), settings.overrides)
+    job = job_from_yaml(settings.script, settings.train_yaml, settings.overrides)
     if settings.print_argv:
         print(json.dumps(job.argv))
         return 0
@@ -97,7 +96,7 @@ def run_on_agent(defaults: argparse.Namespace) -> int:
     task = tracking.start_task(defaults.project, defaults.task_name or "hat", offline=False)
     settings = argparse.Namespace(**tracking.connect_section(task, run_settings(defaults), RUN_SECTION))
     values = tracking.connect_section(task, tracking.section_values(task, TRAIN_SECTION), TRAIN_SECTION)
-    job = prepare_job(settings.script, values)
+    job = job_from_values(settings.script, values)
     if settings.s3 and not settings.dataset_id:  # a clone whose dataset_id was cleared in the web UI
         check_data_key(settings, job.values)
         settings.dataset_id = find_dataset(settings)

@@ -6,8 +6,6 @@ The script's own parser decides every spelling, and the argv is parsed back with
 wrong argv cannot ship silently. Values are written out, defaults included, except where absence is exact and
 text is not: flags at their default, and values that text would change (a float default of an option without
 type= would arrive as a string). None means "use the default" and is left out.
-
-    fallback_argv({"lr": 0.02, "amp": True})  -> ["--lr", "0.02", "--amp"]   when no parser could be captured
 """
 from __future__ import annotations
 
@@ -325,6 +323,8 @@ def _arg_string(parser: argparse.ArgumentParser, action: argparse.Action, value:
     found.sort(key=lambda pair: _looks_like_option(parser, pair[0]))
     if found:
         return found[0]
+    if action.type is int and isinstance(value, float):
+        raise _Inexpressible("the option takes whole numbers (type=int)")
     raise _Inexpressible(f"the option's type {getattr(action.type, '__name__', action.type)} does not accept it")
 
 
@@ -386,22 +386,3 @@ def parse_strictly(parser: argparse.ArgumentParser, argv: List[str]) -> argparse
         raise HatError(f"the script's parser rejects {argv}: {message}; fix that value in the YAML") from None
     except argparse.ArgumentError as err:  # parsers made with exit_on_error=False
         raise HatError(f"the script's parser rejects {argv}: {err}; fix that value in the YAML") from None
-
-
-def fallback_argv(values: dict) -> List[str]:
-    """`--key value` per key when no parser could be captured: True as a bare flag (store_true), lists item by
-    item, None and False left out."""
-    argv: List[str] = []
-    for key, value in values.items():
-        flag = f"--{key}"
-        if value is None or value is False:
-            continue
-        if value is True:
-            argv.append(flag)
-        elif isinstance(value, list):
-            argv += [flag, *map(str, value)]
-        elif str(value).startswith("-"):
-            argv.append(f"{flag}={value}")
-        else:
-            argv += [flag, str(value)]
-    return argv

@@ -10,52 +10,70 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
-from clearml_hat.argv import build_argv, fallback_argv
+from clearml_hat.argv import build_argv
 from clearml_hat.capture import ParserNotReached, capture_parser
 from clearml_hat.check import check_values
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import known_keys
+from clearml_hat.parser_values import known_keys, text_keys, whole_numbers
+from clearml_hat.static_parser import StaticParser, read_parser
 from clearml_hat.training import run_training
-from clearml_hat.yaml_config import apply_overrides
+from clearml_hat.yaml_config import apply_overrides, load_values
 
 
 @dataclass
 class Job:
     script: Path
-    parser: Optional[argparse.ArgumentParser]  # None when the script could not be run up to its parser
+    parser: argparse.ArgumentParser  # the captured parser, or a StaticParser when the script stops before it
     values: dict
     argv: List[str]
 
     def argv_for(self, values: dict) -> List[str]:
         """argv for values ClearML handed back (edited in the web UI on a remote run)."""
+        values = whole_numbers(self.parser, values)
         return self.argv if values == self.values else make_argv(self.parser, values)
 
     def train(self, argv: Sequence[str]) -> Any:
         return run_training(self.script, argv)
 
 
-def prepare_job(script: str, values: dict, overrides: Sequence[str] = ()) -> Job:
-    """Capture the parser, apply overrides, check the values and build argv; HatError if any of it fails."""
+def job_from_yaml(script: str, yaml_path: str, overrides: Sequence[str] = ()) -> Job:
+    """Read the parser, load the YAML and overrides typed by it, check the values and build argv; HatError if any
+    of it fails."""
     script_path = Path(script)
-    parser = capture_or_fallback(script_path)
+    parser = read_script_parser(script_path)
+    texts = text_keys(parser)
+    values = load_values(yaml_path, texts)
     if overrides:
-        values = apply_overrides(values, overrides, known_keys(parser) if parser else values.keys())
+        values = apply_overrides(values, overrides, known_keys(parser), texts)
+    return job_from_values(script_path, values, parser)
+
+
+def job_from_values(script: str | Path, values: dict, parser: Optional[argparse.ArgumentParser] = None) -> Job:
+    """The job for values that are already typed (the task's, under the agent)."""
+    script_path = Path(script)
+    parser = parser or read_script_parser(script_path)
+    values = whole_numbers(parser, values)
     return Job(script_path, parser, values, make_argv(parser, values))
 
 
-def capture_or_fallback(script: Path) -> Optional[argparse.ArgumentParser]:
+def read_script_parser(script: Path) -> argparse.ArgumentParser:
+    """The script's parser; when the script stops before it, the parser its add_argument lines say."""
     try:
         return capture_parser(script)
     except ParserNotReached as error:
-        print(f"hat: warning: {error}; building argv as --key value without the parser", file=sys.stderr)
-        return None
+        parser = read_parser(script)
+        if parser is None:
+            raise HatError(f"{error}; its subcommands cannot be read without running it") from None
+        print(f"hat: warning: {error}; argv comes from its add_argument lines, read without running it",
+              file=sys.stderr)
+        return parser
 
 
-def make_argv(parser: Optional[argparse.ArgumentParser], values: dict) -> List[str]:
+def make_argv(parser: argparse.ArgumentParser, values: dict) -> List[str]:
     """argv from values, checked against the parser first; every problem is one line of the HatError."""
-    if parser is None:
-        return fallback_argv(values)
     problems, warnings = check_values(parser, values)
+    if isinstance(parser, StaticParser):
+        problems = parser.problems(values) + problems
     for warning in warnings:
         print(f"hat: warning: {warning}", file=sys.stderr)
     if problems:

@@ -93,6 +93,67 @@ def known_keys(parser: argparse.ArgumentParser, depth: int = 0) -> List[str]:
     return list(dict.fromkeys(keys))
 
 
+def text_keys(parser: argparse.ArgumentParser) -> set:
+    """Keys whose options take text: argparse hands the script the characters typed, so the YAML must too.
+
+    Every value-taking action of the key has no type= or type=str, and its default is text (or None, or a list
+    of text) or its choices are all text: accelerate's `mixed_precision` choices no/fp16/bf16, a `--country NO`.
+    An untyped option with a number default (`default=0.2`) is left to YAML typing (check warns about it).
+    """
+    keys = set()
+    for each in all_parsers(parser):
+        defaults = parse_defaults(each)
+        keys.update(key for key, actions in _by_dest(each).items() if _takes_text(actions, defaults.get(key)))
+    return keys
+
+
+def _takes_text(actions: List[argparse.Action], default: Any) -> bool:
+    takers = [a for a in actions if a.nargs != 0]
+    if not takers or any(a.type not in (None, str) for a in takers):
+        return False
+    choices = [choice for a in takers for choice in known_choices(a) or []]
+    return _is_text(default) or (bool(choices) and all(isinstance(choice, str) for choice in choices))
+
+
+def whole_numbers(parser: argparse.ArgumentParser, values: dict) -> dict:
+    """values with a whole float (10.0, 1e1) of a type=int option as the int the script receives (10).
+
+    A value that is not whole (5.5) is left for the check, which refuses it.
+    """
+    keys = {key for each in all_parsers(parser) for key, actions in _by_dest(each).items()
+            if all(a.type is int for a in actions if a.nargs != 0) and any(a.nargs != 0 for a in actions)}
+    return {key: _whole(value) if key in keys else value for key, value in values.items()}
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_whole(item) for item in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _is_text(value: Any) -> bool:
+    return value is None or isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str)
+                                                                                       for v in value))
+
+
+def _by_dest(parser: argparse.ArgumentParser) -> Dict[str, List[argparse.Action]]:
+    groups: Dict[str, List[argparse.Action]] = {}
+    for action in argument_actions(parser):
+        if not isinstance(action, argparse._SubParsersAction):
+            groups.setdefault(action.dest, []).append(action)
+    return groups
+
+
+def all_parsers(parser: argparse.ArgumentParser) -> List[argparse.ArgumentParser]:
+    """The parser and the parsers of all its subcommands, nested ones too."""
+    found = [parser]
+    for action in argument_actions(parser):
+        if isinstance(action, argparse._SubParsersAction):
+            for child in unique_subparsers(action).values():
+                found += all_parsers(child)
+    return found
+
+
 def _help(parser: argparse.ArgumentParser, action: argparse.Action, value: Any) -> str:
     """The help text as --help shows it, except that %(default)s shows the YAML value."""
     if not action.help or action.help == argparse.SUPPRESS:

@@ -31,36 +31,132 @@ for _resolver in (_Loader, _Dumper):
     _resolver.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
-def parse_value(text: str) -> Any:
-    """Type a value the way config.yaml would: `3` is an int, `1e-3` a float, `[64, 64]` a list, `x` a string."""
-    return yaml.load(text, Loader=_Loader) if text.strip() else ""
+def parse_value(text: str, as_text: bool = False) -> Any:
+    """Type a value the way config.yaml would: `3` is an int, `1e-3` a float, `[64, 64]` a list, `x` a string,
+    an empty text None. With as_text, plain scalars stay the text written (`no`, `1.10`); see load_values."""
+    try:
+        node = _compose(text)
+    except yaml.YAMLError as error:
+        raise HatError(f"{text!r} is not a complete YAML value ({_problem(error)}); complete it (a list is "
+                       "written [32, 32]) or quote it") from None
+    if as_text and node is not None:
+        _as_text(node)
+    return _construct(node)
 
 
-def load_values(path: str | Path) -> dict:
-    """Read config.yaml into a dict of training values."""
+def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
+    """Read config.yaml into a dict of training values.
+
+    YAML 1.1 reads `no` and `off` as False and `1.10` as 1.1; argparse would have handed the script the text. So
+    for text_keys (options that take strings, see parser_values.text_keys) a plain scalar, or each plain item of a
+    list, is the text as written. Null stays None (the script's default) for every key.
+    """
     path = Path(path)
     if not path.is_file():
         raise HatError(f"{path}: no such file; write one with `python argparse_to_yaml.py -o {path}`")
+    text = path.read_text(encoding="utf-8")
     try:
-        values = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
-        raise HatError(f"{path}: malformed YAML at {where}: {error.problem}; fix that line") from None
+        raise HatError(f"{path}: malformed YAML at {_position(error, text)}: {_problem(error)}; fix that line") \
+            from None
     except yaml.YAMLError as error:
-        raise HatError(f"{path}: malformed YAML: {error}") from None
-    if values is None:
-        return {}
-    if not isinstance(values, dict):
-        raise HatError(
-            f"{path}: the top level is a {type(values).__name__}, not a mapping; write one `key: value` per line"
-        )
-    return values
+        raise HatError(f"{path}: malformed YAML: {_problem(error)}") from None
+    if node is None:
+        raise HatError(f"{path}: the file has no values; write them with `python argparse_to_yaml.py -o {path}`")
+    if not isinstance(node, yaml.MappingNode):
+        raise HatError(f"{path}: the top level is a {_KINDS.get(type(node), 'value')}, not a mapping; write one "
+                       "`key: value` per line")
+    duplicate = _first_duplicate(node)
+    if duplicate:
+        key, first, again = duplicate
+        raise HatError(f"{path}: key {key!r} appears twice (lines {first} and {again}); keep one of them")
+    texts = set(text_keys)
+    for key_node, value_node in node.value:
+        if key_node.value in texts:
+            _as_text(value_node)
+    return _construct(node)
 
 
-def apply_overrides(values: dict, overrides: Sequence[str], known_keys: Iterable[str]) -> dict:
-    """Return values with each `key=value` override applied; the value is typed by YAML rules."""
+_KINDS = {yaml.SequenceNode: "list", yaml.ScalarNode: "single value"}
+
+
+def _compose(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _construct(node: Any) -> Any:
+    if node is None:
+        return None
+    loader = _Loader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _as_text(node: Any) -> None:
+    """Retag plain scalars (and the plain items of a list) as strings, nulls excepted."""
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    for item in items:
+        if isinstance(item, yaml.ScalarNode) and item.style is None and item.tag != "tag:yaml.org,2002:null":
+            item.tag = "tag:yaml.org,2002:str"
+
+
+def _first_duplicate(node: Any) -> Any:
+    """(key, first line, second line) of the first key that appears twice in a mapping, at any depth; or None."""
+    children = [value for pair in node.value for value in pair] if isinstance(node, yaml.MappingNode) else \
+        node.value if isinstance(node, yaml.SequenceNode) else []
+    if isinstance(node, yaml.MappingNode):
+        seen = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                line = key_node.start_mark.line + 1
+                if key_node.value in seen:
+                    return key_node.value, seen[key_node.value], line
+                seen[key_node.value] = line
+    for child in children:
+        found = _first_duplicate(child)
+        if found:
+            return found
+    return None
+
+
+def _position(error: yaml.MarkedYAMLError, text: str) -> str:
+    """'line 8, column 1': where the user must fix the file.
+
+    PyYAML reports some errors where it noticed them, after the line at fault: `epochs:20` (no space after the
+    colon) is a plain scalar, found wrong only on the next line, which may be a comment. The context mark of
+    "while scanning a simple key" is the line at fault; otherwise the problem mark, moved back over blank and
+    comment lines.
+    """
+    mark = error.context_mark if error.context == "while scanning a simple key" else error.problem_mark
+    if mark is None:
+        return "an unknown place"
+    lines = text.splitlines()
+    line, column = mark.line, mark.column
+    while 0 < line and (line >= len(lines) or lines[line].strip().startswith("#") or not lines[line].strip()):
+        line, column = line - 1, 0
+    hint = ""
+    if line < len(lines) and re.match(r"\s*[\w.-]+:[^\s:/]", lines[line]):
+        hint = " (a `key: value` line needs a space after the colon)"
+    return f"line {line + 1}, column {column + 1}{hint}"
+
+
+def _problem(error: yaml.YAMLError) -> str:
+    return getattr(error, "problem", None) or str(error).splitlines()[0]
+
+
+def apply_overrides(values: dict, overrides: Sequence[str], known_keys: Iterable[str],
+                    text_keys: Iterable[str] = ()) -> dict:
+    """Return values with each `key=value` override applied; the value is typed as it would be in config.yaml
+    (load_values): `epochs=` is null, the script's default."""
     known = list(known_keys)
+    texts = set(text_keys)
     result = dict(values)
     for override in overrides:
         key, equals, text = override.partition("=")
@@ -69,7 +165,10 @@ def apply_overrides(values: dict, overrides: Sequence[str], known_keys: Iterable
             raise HatError(f"override {override!r} has no '='; write it as key=value, e.g. epochs=5")
         if key not in known:
             raise HatError(f"override {override!r}: unknown key {key!r}{did_you_mean(key, known)}")
-        result[key] = parse_value(text)
+        try:
+            result[key] = parse_value(text, as_text=key in texts)
+        except HatError as error:
+            raise HatError(f"override {override!r}: {error}") from None
     return result
 
 

@@ -1,4 +1,4 @@
-"""build_argv / fallback_argv: YAML values back to an argv that the script's own parser reads as those values."""
+"""build_argv: YAML values back to an argv that the script's own parser reads as those values."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from clearml_hat.argv import build_argv, fallback_argv
+from clearml_hat.argv import build_argv
 from clearml_hat.check import check_values
 from clearml_hat.errors import HatError
 from clearml_hat.parser_values import default_values, describe_arguments, same_value, yaml_value
@@ -395,11 +395,6 @@ def test_type_from_missing_module_passes_text_unchecked():
     assert build_argv(parser, {"size": "2x2"}) == ["--size", "2x2"]
 
 
-def test_fallback_argv():
-    values = {"lr": 0.1, "amp": True, "cuda": False, "ids": [1, 2], "skip": None, "shift": -1}
-    assert fallback_argv(values) == ["--lr", "0.1", "--amp", "--ids", "1", "2", "--shift=-1"]
-
-
 def test_list_for_single_value_without_type_is_inexpressible():
     parser = make((["--gpus"], {"default": "0"}))
     with pytest.raises(HatError, match="gpus: .*without type="):
@@ -723,8 +718,10 @@ def round_trip_where_possible(parser: argparse.ArgumentParser, values: dict) -> 
     try:
         assert_round_trip(parser, values)
     except HatError as err:
-        # The one layout argv cannot have: a list option before a positional, forced by a REMAINDER positional.
-        assume("swallow" not in str(err))
+        # Two things argv cannot say, each refused with its key named and pinned by a test of its own: a list
+        # option before a positional, forced by a REMAINDER positional; a value of exactly '--' before Python 3.13
+        # (argparse drops it). WORDS can draw '--', so without this the test failed on a valid draw.
+        assume("swallow" not in str(err) and "drops a '--' value" not in str(err))
         raise
 
 

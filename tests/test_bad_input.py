@@ -24,7 +24,7 @@ if __name__ == "__main__":
 # (name, files to write, hat.py arguments, what the one line must say)
 CASES = [
     ("missing yaml", {}, ["--train_yaml", "nope.yaml"], "nope.yaml: no such file"),
-    ("malformed yaml", {"c.yaml": "epochs: 3\ndata: [a\n"}, [], "malformed YAML at line 3, column 1"),
+    ("malformed yaml", {"c.yaml": "epochs: 3\ndata: [a\n"}, [], "malformed YAML at line 2, column 1"),
     ("top level not a mapping", {"c.yaml": "- 1\n- 2\n"}, [], "the top level is a list, not a mapping"),
     ("unknown key", {"c.yaml": "epoch: 3\ndata: d\n"}, [], "epoch: unknown key; did you mean 'epochs'?"),
     ("type rejects value", {"c.yaml": "epochs: many\ndata: d\n"}, [], "epochs: 'many' cannot be given"),

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import default_values, describe_arguments, known_keys, same_value
+from clearml_hat.parser_values import (
+    default_values,
+    describe_arguments,
+    known_keys,
+    same_value,
+    text_keys,
+    whole_numbers,
+)
 from clearml_hat.stand_ins import StandIn
 
 
@@ -214,3 +221,26 @@ def test_known_keys_include_suppressed_and_subcommand_keys():
     parser = subcommand_parser()
     parser.add_argument("--resume", default=argparse.SUPPRESS)
     assert known_keys(parser) == ["seed", "command", "lr", "data", "split", "resume"]
+
+
+def test_text_keys_are_options_that_take_strings():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mixed_precision", default="no", choices=["no", "fp16", "bf16"])
+    parser.add_argument("--country", type=str)
+    parser.add_argument("--tags", nargs="+", default=["a"])
+    parser.add_argument("--precision", choices=["16", "32"], default=None)
+    parser.add_argument("--lr", default=0.2)  # untyped with a number default: YAML typing stays
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--amp", action="store_true")
+    assert text_keys(parser) == {"mixed_precision", "country", "tags", "precision"}
+
+
+def test_whole_numbers_become_ints_for_int_options_only():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch_size", type=int, default=8)
+    parser.add_argument("--sizes", type=int, nargs=2, default=[1, 1])
+    parser.add_argument("--lr", type=float, default=0.1)
+    values = whole_numbers(parser, {"batch_size": 1e1, "sizes": [2.0, 3.0], "lr": 1.0, "other": 2.0})
+    assert values == {"batch_size": 10, "sizes": [2, 3], "lr": 1.0, "other": 2.0}
+    assert type(values["batch_size"]) is int and type(values["lr"]) is float
+    assert whole_numbers(parser, {"batch_size": 5.5}) == {"batch_size": 5.5}  # left for the check to refuse

@@ -9,6 +9,8 @@ For each script, as a user runs the tools (subprocesses from the repo root, a pr
    back as the value the parser gives when the option is not on the command line.
 3. The training body of the script never ran (each stub writes $HAT_CORPUS_MARKER, then raises).
 
+Each script goes through twice: with torch installed (skipped where it is not) and with torch hidden.
+
 Two things the missing modules take away are undone before parsing here, because they only exist on this
 machine: choices built from a missing module (torchvision.models) are empty, and a type from a missing module
 (transformers.SchedulerType) returns stand-ins. On the machine that trains, the real ones are there.
@@ -23,15 +25,16 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set
 
 import pytest
 
 from clearml_hat.capture import capture_parser
-from clearml_hat.parser_values import known_choices, yaml_value
+from clearml_hat.parser_values import known_choices, text_keys, yaml_value
 from clearml_hat.stand_ins import is_stand_in
 from clearml_hat.yaml_config import load_values
 from tests.conftest import clean_env
+from tests.missing_modules import hidden, missing_env
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
@@ -142,9 +145,6 @@ REGRESSION_CASES = [
     # A dict for type=json.loads was only tried as str(dict), never as JSON text.
     Case("finetune_defaults.py", {}, [Run({"loss_weights": {"cls": 2.0, "box": 5.0, "obj": 1.0}})],
          id="json-loads-dict"),
-    # `parser = deepspeed.add_config_arguments(parser)` with deepspeed missing made the parser a stand-in, so
-    # parse_args() was never intercepted and the training body ran during capture.
-    Case("deepspeed_cifar.py", {}, [Run({})], id="parser-passed-through-missing-module"),
 ]
 
 
@@ -152,11 +152,24 @@ def _params(cases: List[Case]) -> List[Any]:
     return [pytest.param(case, id=case.id or case.script[: -len(".py")], marks=case.marks) for case in cases]
 
 
+@pytest.fixture(params=["torch installed", "torch missing"])
+def torch_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each script is read on a machine with torch and on one without (torch hidden, tests/missing_modules.py)."""
+    if request.param == "torch installed":
+        pytest.importorskip("torch")
+        yield request.param
+    else:
+        with hidden("torch", "torchvision"):
+            yield request.param
+
+
 @pytest.fixture
-def corpus_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dict[str, str]:
+def corpus_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, torch_mode: str) -> Dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     env = clean_env(home)
+    if torch_mode == "torch missing":
+        env = missing_env(env, "torch", "torchvision")
     env[MARKER_ENV] = str(tmp_path / "training-ran")
     monkeypatch.setenv(MARKER_ENV, env[MARKER_ENV])  # for the in-process capture below
     return env
@@ -269,7 +282,7 @@ def test_script_round_trip(case: Case, tmp_path: Path, corpus_env: Dict[str, str
 
     parser = _parser_for_this_machine(script)
     assert not marker.exists(), f"capturing the parser ran the training of {case.script}"
-    fresh = load_values(yaml_path)
+    fresh = load_values(yaml_path, text_keys(parser))
     for run in case.runs:
         overrides = [_override(key, value) for key, value in run.overrides.items()]
         printed = _run(["hat.py", "--train_yaml", str(yaml_path), "--script", str(script), "--print_argv",
@@ -277,3 +290,20 @@ def test_script_round_trip(case: Case, tmp_path: Path, corpus_env: Dict[str, str
         argv = json.loads(printed.stdout.strip().splitlines()[-1])
         values = dict(fresh, **run.overrides)
         _assert_round_trip(parser, argv, values, run)
+
+
+def test_parser_handed_to_missing_deepspeed_is_refused_in_one_line(tmp_path: Path, corpus_env: Dict[str, str]):
+    """`parser = deepspeed.add_config_arguments(parser)` with deepspeed missing: the options deepspeed adds are
+    unknown, so no YAML is written and no argv is made (once, the training body even ran during capture)."""
+    script = SCRIPTS / "deepspeed_cifar.py"
+    yaml_path = tmp_path / "ds.yaml"
+    for args in (["argparse_to_yaml.py", "--script", str(script), "-o", str(yaml_path)],
+                 ["hat.py", "--script", str(script), "--train_yaml", str(yaml_path), "--print_argv"]):
+        done = subprocess.run([sys.executable, *args], cwd=REPO, env=corpus_env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "hands the parser to deepspeed.add_config_arguments()" in lines[0], lines
+        assert "install 'deepspeed'" in lines[0]
+        assert not yaml_path.exists()
+        assert not Path(corpus_env[MARKER_ENV]).exists()

@@ -68,10 +68,50 @@ def test_top_level_list_is_rejected(tmp_path):
         load_values(path)
 
 
-def test_empty_yaml_is_no_values(tmp_path):
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", "\n\n"])
+def test_empty_yaml_is_reported_with_the_command_that_fills_it(tmp_path, text):
     path = tmp_path / "empty.yaml"
-    path.write_text("# nothing yet\n")
-    assert load_values(path) == {}
+    path.write_text(text)
+    with pytest.raises(HatError, match=r"empty\.yaml: the file has no values; write them with `python "
+                                       r"argparse_to_yaml\.py -o "):
+        load_values(path)
+
+
+def test_duplicate_key_is_reported_with_both_lines(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("lr: 0.1\nepochs: 3\n# again\nlr: 0.2\n")
+    with pytest.raises(HatError, match=r"key 'lr' appears twice \(lines 1 and 4\); keep one of them"):
+        load_values(path)
+
+
+def test_duplicate_key_inside_a_dict_value_is_reported(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("opts:\n  a: 1\n  a: 2\n")
+    with pytest.raises(HatError, match=r"key 'a' appears twice \(lines 2 and 3\)"):
+        load_values(path)
+
+
+def test_missing_space_after_colon_points_at_its_own_line_not_the_comment_after_it(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("# header\nlr: 0.1\n# epochs\nepochs:20\n# a comment\nseed: 0\n")
+    with pytest.raises(HatError, match=r"line 4, column 1 \(a `key: value` line needs a space after the colon\)"):
+        load_values(path)
+
+
+def test_error_at_the_end_of_the_file_points_at_the_last_line_with_text(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("epochs: 3\nsize: [1, 2\n# trailing comment\n\n")
+    with pytest.raises(HatError, match=r"malformed YAML at line 2, column 1"):
+        load_values(path)
+
+
+def test_text_keys_keep_the_text_yaml_would_retype(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("mixed_precision: no\ncountry: NO\nversion: 1.10\nnames: [off, 1.10, 'x']\nresume: null\n"
+                    "plain: no\nlevel: 3\n")
+    values = load_values(path, text_keys=["mixed_precision", "country", "version", "names", "resume", "level"])
+    assert values == {"mixed_precision": "no", "country": "NO", "version": "1.10", "names": ["off", "1.10", "x"],
+                      "resume": None, "plain": False, "level": "3"}
 
 
 def test_overrides_are_typed_by_yaml_rules():
@@ -83,8 +123,21 @@ def test_overrides_are_typed_by_yaml_rules():
     assert values == {"epochs": 5, "lr": 0.001, "name": "b c", "size": [64, 32], "flag": True}
 
 
-def test_override_with_empty_value_is_an_empty_string():
-    assert apply_overrides({"name": "a"}, ["name="], ["name"]) == {"name": ""}
+def test_override_with_empty_value_is_null_as_in_the_yaml():
+    assert apply_overrides({"epochs": 3, "name": "a"}, ["epochs=", "name="], ["epochs", "name"]) == \
+        {"epochs": None, "name": None}
+
+
+def test_override_of_a_text_key_keeps_the_text():
+    values = apply_overrides({}, ["country=NO", "version=1.10", "tags=[no, 2.0]", "lr=1.10"],
+                             ["country", "version", "tags", "lr"], text_keys=["country", "version", "tags"])
+    assert values == {"country": "NO", "version": "1.10", "tags": ["no", "2.0"], "lr": 1.1}
+
+
+def test_override_with_an_incomplete_value_is_one_line():
+    with pytest.raises(HatError, match=r"^override 'img_size=\[32,': '\[32,' is not a complete YAML value \(.*\); "
+                                       r"complete it \(a list is written \[32, 32\]\) or quote it$"):
+        apply_overrides({}, ["img_size=[32,"], ["img_size"])
 
 
 def test_override_does_not_change_the_input():

@@ -31,8 +31,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def write_config(script: str, output: str) -> None:
-    text = render_yaml(describe_arguments(capture_parser(script)), script, output)
     path = Path(output)
+    if not path.parent.is_dir():
+        raise HatError(f"{output}: the folder {path.parent} does not exist; create it or give -o a file in an "
+                       "existing folder")
+    text = render_yaml(describe_arguments(capture_parser(script)), script, output)
     if path.is_file() and path.read_text(encoding="utf-8") != text:
         backup = path.with_name(path.name + ".bak")
         os.replace(path, backup)  # a regenerated file must not eat the user's edits

@@ -23,6 +23,7 @@ from clearml_hat import datasets, tracking
 from clearml_hat.errors import HatError
 from clearml_hat.job import Job, job_from_values, job_from_yaml
 from clearml_hat.preflight import git_problems
+from clearml_hat.repo import find_requirements, repo_root
 
 TRAIN_SECTION = "train_args"
 # hat.py's own settings are stored on the task in this section: the agent starts `python hat.py` without
@@ -52,8 +53,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     remote.add_argument("--docker", default=DEFAULT_DOCKER, help="docker image the agent runs the task in")
     remote.add_argument("--docker_args", default="", help="extra `docker run` arguments, e.g. '--ipc=host'")
     remote.add_argument("--docker_setup_script", default=None, help="bash script run in the container first")
-    remote.add_argument("--requirements", default="requirements.txt",
-                        help="pip requirements recorded on the task, which the agent installs")
+    remote.add_argument("--requirements", default=None,
+                        help="pip requirements recorded on the task, which the agent installs (default: "
+                             "requirements.txt beside the script, else at the repo root)")
     remote.add_argument("--force", action="store_true", help="enqueue despite the git checks")
 
     data = parser.add_argument_group("training on a ClearML Dataset (S3)")
@@ -75,6 +77,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if settings.print_argv:
         print(json.dumps(job.argv))
         return 0
+    settings.requirements = settings.requirements or default_requirements(job.script, settings.remote)
     if settings.remote:
         check_remote_ready(settings, job)
     offline = choose_offline(settings)
@@ -114,6 +117,16 @@ def train(task: Any, settings: argparse.Namespace, job: Job, values: dict) -> in
         importing = f"clearml-task --import-offline-session {session_zip}"
         print(f"hat: offline session: {session_zip}; import it with: {importing}")
     return 0
+
+
+def default_requirements(script: Path, remote: bool) -> Optional[str]:
+    """requirements.txt beside the script, else at the repo root; a repo without one still goes remote."""
+    found = find_requirements(script)
+    if found is None and remote:
+        print(f"hat: no requirements.txt beside {script} or at its repo root {repo_root(script)}: the task lists "
+              "only the packages ClearML finds in hat.py, so the docker image must have the training's (or give "
+              "--requirements)", file=sys.stderr)
+    return str(found) if found else None
 
 
 def choose_offline(settings: argparse.Namespace) -> bool:

@@ -84,6 +84,7 @@ def _add(parser: StaticParser, call: ast.Call) -> None:
     key = _dest(flags, call)
     if parser.unreadable_from_line is not None:
         parser.unreadable[key] = f"set_defaults on line {parser.unreadable_from_line} may change any default"
+        _placeholder(parser, flags, key)
         return
     try:
         keywords = _keywords(call)
@@ -92,8 +93,18 @@ def _add(parser: StaticParser, call: ast.Call) -> None:
         parser.add_argument(*flags, **keywords)
     except _Unreadable as reason:
         parser.unreadable[key] = f"its add_argument on line {call.lineno} has {reason}"
+        _placeholder(parser, flags, key)
     except (argparse.ArgumentError, ValueError, TypeError) as error:
         parser.unreadable[key] = f"its add_argument on line {call.lineno} cannot be repeated here ({error})"
+
+
+def _placeholder(parser: StaticParser, flags: List[Any], key: str) -> None:
+    """A plain option in place of one that could not be read, so the key is known (a value for it is refused by
+    problems(); null leaves it out, and the script's own default applies)."""
+    try:
+        parser.add_argument(*flags, dest=key, default=None, help=argparse.SUPPRESS)
+    except (argparse.ArgumentError, ValueError, TypeError):
+        pass  # the same option strings were added before: the key is known already
 
 
 def _builds_on_default(keywords: Dict[str, Any]) -> bool:

@@ -126,25 +126,27 @@ def _first_duplicate(node: Any) -> Any:
     return None
 
 
+_NO_SPACE_AFTER_COLON = re.compile(r"\s*[A-Za-z_][\w.-]*:[^\s]")
+
+
 def _position(error: yaml.MarkedYAMLError, text: str) -> str:
     """'line 8, column 1': where the user must fix the file.
 
     PyYAML reports some errors where it noticed them, after the line at fault: `epochs:20` (no space after the
-    colon) is a plain scalar, found wrong only on the next line, which may be a comment. The context mark of
-    "while scanning a simple key" is the line at fault; otherwise the problem mark, moved back over blank and
-    comment lines.
+    colon) is a plain scalar, found wrong only on a later line, which may be a comment. So such a line at or
+    before the error is the place; otherwise the problem mark, moved back over blank and comment lines.
     """
-    mark = error.context_mark if error.context == "while scanning a simple key" else error.problem_mark
+    mark = error.problem_mark or error.context_mark
     if mark is None:
         return "an unknown place"
     lines = text.splitlines()
     line, column = mark.line, mark.column
+    for number, content in enumerate(lines[: line + 1]):
+        if _NO_SPACE_AFTER_COLON.match(content):
+            return f"line {number + 1}, column 1 (a `key: value` line needs a space after the colon)"
     while 0 < line and (line >= len(lines) or lines[line].strip().startswith("#") or not lines[line].strip()):
         line, column = line - 1, 0
-    hint = ""
-    if line < len(lines) and re.match(r"\s*[\w.-]+:[^\s:/]", lines[line]):
-        hint = " (a `key: value` line needs a space after the colon)"
-    return f"line {line + 1}, column {column + 1}{hint}"
+    return f"line {line + 1}, column {column + 1}"
 
 
 def _problem(error: yaml.YAMLError) -> str:

@@ -37,6 +37,14 @@ CASES = [
      "never uses argparse.ArgumentParser"),
     ("script with syntax error", {"c.yaml": "data: d\n", "broken.py": "import argparse\ndef f(:\n"},
      ["--script", "broken.py"], "broken.py:2:7: syntax error"),
+    ("incomplete override", {"c.yaml": "data: d\n"}, ["data=[32,"],
+     "override 'data=[32,': '[32,' is not a complete YAML value"),
+    ("no space after a colon", {"c.yaml": "# lr\nepochs:20\n# data\ndata: d\n"}, [],
+     "malformed YAML at line 2, column 1 (a `key: value` line needs a space after the colon)"),
+    ("duplicate key", {"c.yaml": "epochs: 2\ndata: d\nepochs: 3\n"}, [], "key 'epochs' appears twice (lines 1 and 3)"),
+    ("empty yaml", {"c.yaml": "# nothing\n"}, [], "c.yaml: the file has no values"),
+    ("fraction for an int option", {"c.yaml": "epochs: 5.5\ndata: d\n"}, [],
+     "epochs: 5.5 cannot be given on the command line (the option takes whole numbers (type=int))"),
 ]
 
 
@@ -86,6 +94,33 @@ def test_argparse_to_yaml_keeps_an_edited_yaml_as_backup(tmp_path, offline_env):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "config.yaml.bak").read_text() == "epochs: 99  # my edit\n"
     assert "epochs: 3" in (tmp_path / "config.yaml").read_text()
+
+
+def test_empty_override_is_the_scripts_default_not_a_contradiction(tmp_path, offline_env):
+    (tmp_path / "train.py").write_text(textwrap.dedent(PARSER_SCRIPT))
+    (tmp_path / "c.yaml").write_text("epochs: 5\ndata: d\n")
+    result = run_script([str(REPO / "hat.py"), "--script", "train.py", "--train_yaml", "c.yaml", "--print_argv",
+                         "epochs="], offline_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "--epochs" not in result.stdout and "--data" in result.stdout
+
+
+def test_whole_float_for_an_int_option_reaches_the_script_as_that_int(tmp_path, offline_env):
+    (tmp_path / "train.py").write_text(textwrap.dedent(PARSER_SCRIPT))
+    (tmp_path / "c.yaml").write_text("epochs: 1e1\ndata: d\n")
+    result = run_script([str(REPO / "hat.py"), "--script", "train.py", "--train_yaml", "c.yaml", "--print_argv"],
+                        offline_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"--epochs", "10"' in result.stdout
+
+
+def test_argparse_to_yaml_into_a_missing_folder_is_one_line(tmp_path, offline_env):
+    (tmp_path / "train.py").write_text(textwrap.dedent(PARSER_SCRIPT))
+    result = run_script([str(REPO / "argparse_to_yaml.py"), "--script", "train.py", "-o", "nodir/x.yaml"],
+                        offline_env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == ("argparse_to_yaml.py: error: nodir/x.yaml: the folder nodir does not exist; create it "
+                             "or give -o a file in an existing folder\n")
 
 
 @pytest.mark.parametrize("script, message", [("gone.py", "training script not found"),

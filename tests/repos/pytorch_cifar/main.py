@@ -9,6 +9,11 @@ import torch.optim as optim
 
 from utils import progress_bar
 
+
+def str2bool(text):
+    return text.lower() in ('yes', 'true', 't', '1')
+
+
 parser = argparse.ArgumentParser(description='PyTorch CIFAR10 Training')
 parser.add_argument('--lr', default=0.1, type=float, help='learning rate')
 parser.add_argument('--resume', '-r', action='store_true',
@@ -17,6 +22,7 @@ parser.add_argument('--batch-size', default=128, type=int, help='images per batc
 parser.add_argument('--optim', default='sgd', choices=['sgd', 'adam'])
 parser.add_argument('--no-augment', dest='augment', action='store_false', help='no random crops and flips')
 parser.add_argument('--workers', default=os.cpu_count(), type=int, help='data loader workers')
+parser.add_argument('--amp', type=str2bool, default=False, help='mixed precision')
 args = parser.parse_args()
 
 device = 'cuda' if torch.cuda.is_available() else 'cpu'

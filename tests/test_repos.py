@@ -1,0 +1,154 @@
+"""Repo-shaped fixtures (tests/repos/) end to end, with torch installed and with torch hidden.
+
+Each fixture is copied to a scratch folder and made a git repository, as a clone is. Then, as a user runs the
+tools from the repo root (subprocesses, a private HOME, no terminal on stdin):
+`argparse_to_yaml.py -o config.yaml` writes every option, `--check` says ok, and `hat.py --print_argv` with
+overrides prints an argv that the script's own parser reads back as exactly the YAML's values.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator, List, NamedTuple
+
+import pytest
+
+from clearml_hat.capture import capture_parser
+from clearml_hat.parser_values import same_value, text_keys, yaml_value
+from clearml_hat.yaml_config import load_values, parse_value
+from tests.conftest import REPO, clean_env
+from tests.missing_modules import hidden, missing_env
+
+REPOS = Path(__file__).resolve().parent / "repos"
+
+
+class Fixture(NamedTuple):
+    repo: str
+    script: str
+    keys: List[str]  # a few of the YAML's keys, spelled as the parser's dests
+    overrides: Dict[str, str]  # key -> override text, as typed on the command line
+    argv_has: List[List[str]]  # runs of tokens the printed argv must contain
+
+
+FIXTURES = [
+    Fixture("yolov5", "classify/train.py", ["batch_size", "imgsz", "exist_ok", "label_smoothing", "local_rank"],
+            {"batch_size": "16", "imgsz": "320", "exist_ok": "true", "optimizer": "SGD"},
+            [["--batch-size", "16"], ["--imgsz", "320"], ["--exist-ok"], ["--optimizer", "SGD"]]),
+    Fixture("detr", "main.py", ["aux_loss", "batch_size", "position_embedding", "coco_path"],
+            {"aux_loss": "false", "batch_size": "4", "coco_path": "/data/coco"},
+            [["--no_aux_loss"], ["--batch_size", "4"], ["--coco_path", "/data/coco"]]),
+    Fixture("improved_diffusion", "scripts/image_train.py", ["data_dir", "use_fp16", "image_size", "noise_schedule"],
+            {"use_fp16": "true", "image_size": "32", "ema_rate": "0.9999,0.99"},
+            [["--image_size", "32"], ["--ema_rate", "0.9999,0.99"]]),
+    Fixture("mae", "main_pretrain.py", ["mask_ratio", "norm_pix_loss", "pin_mem", "blr"],
+            {"pin_mem": "false", "mask_ratio": "0.6"}, [["--no_pin_mem"], ["--mask_ratio", "0.6"]]),
+    Fixture("lightning_two_stage", "train.py", ["model_name", "max_epochs", "hidden_dim", "learning_rate"],
+            {"hidden_dim": "64"}, [["--hidden_dim", "64"]]),
+    Fixture("mnist_torch", "main.py", ["batch_size", "no_accel", "dry_run", "save_model"],
+            {"batch_size": "32", "save_model": "true"}, [["--batch-size", "32"], ["--save-model"]]),
+]
+
+
+@pytest.fixture(params=["torch installed", "torch missing"])
+def torch_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "torch installed":
+        pytest.importorskip("torch")
+        yield request.param
+    else:
+        with hidden("torch", "torchvision"):
+            yield request.param
+
+
+@pytest.fixture
+def user_env(tmp_path: Path, torch_mode: str) -> Dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(home)
+    return missing_env(env, "torch", "torchvision") if torch_mode == "torch missing" else env
+
+
+def clone(tmp_path: Path, name: str) -> Path:
+    repo = tmp_path / name
+    shutil.copytree(REPOS / name, repo)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return repo
+
+
+def tool(args: List[str], repo: Path, env: Dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+
+
+def contains_run(argv: List[str], run: List[str]) -> bool:
+    return any(argv[i:i + len(run)] == run for i in range(len(argv)))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.repo for f in FIXTURES])
+def test_repo_yaml_check_and_argv(fixture: Fixture, tmp_path: Path, user_env: Dict[str, str]) -> None:
+    repo = clone(tmp_path, fixture.repo)
+    written = tool([str(REPO / "argparse_to_yaml.py"), "--script", fixture.script, "-o", "config.yaml"], repo,
+                   user_env)
+    assert written.returncode == 0, written.stderr
+    assert "Traceback" not in written.stderr, written.stderr
+    checked = tool([str(REPO / "argparse_to_yaml.py"), "--script", fixture.script, "--check", "config.yaml"], repo,
+                   user_env)
+    assert (checked.returncode, checked.stdout.splitlines()[-1]) == (0, "ok"), checked.stdout + checked.stderr
+    overrides = [f"{key}={text}" for key, text in fixture.overrides.items()]
+    printed = tool([str(REPO / "hat.py"), "--script", fixture.script, "--train_yaml", "config.yaml", "--print_argv",
+                    *overrides], repo, user_env)
+    assert printed.returncode == 0, printed.stderr
+    argv = json.loads(printed.stdout)
+    for run in fixture.argv_has:
+        assert contains_run(argv, run), (run, argv)
+
+    parser = capture_parser(repo / fixture.script)  # in this process: torch is hidden here too when it is there
+    texts = text_keys(parser)
+    values = load_values(repo / "config.yaml", texts)
+    assert set(fixture.keys) <= set(values)
+    values.update({key: parse_value(text, key in texts) for key, text in fixture.overrides.items()})
+    namespace = vars(parser.parse_args(argv))
+    wrong = {key: (value, namespace[key]) for key, value in values.items()
+             if value is not None and not same_value(yaml_value(namespace[key]), value)}
+    assert not wrong, f"the YAML says / the script's parser read: {wrong}"
+
+
+def test_capture_leaves_no_traceback_at_exit_with_torch_installed(tmp_path: Path) -> None:
+    """torch.ops and torch.classes answer every attribute; once, capture tripped on them and Python printed 118
+    tracebacks ("module 'torch' has no attribute 'ops'") at exit."""
+    pytest.importorskip("torch")
+    script = tmp_path / "train.py"
+    script.write_text("import argparse, torch\np = argparse.ArgumentParser()\n"
+                      "p.add_argument('--lr', type=float, default=0.1)\np.parse_args()\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    done = tool([str(REPO / "argparse_to_yaml.py"), "--script", "train.py", "-o", "cfg.yaml"], tmp_path,
+                clean_env(home))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert (tmp_path / "cfg.yaml").read_text().endswith("lr: 0.1\n")
+
+
+def test_script_that_stops_before_its_parser_gets_an_exact_argv_from_its_source(tmp_path: Path,
+                                                                              user_env: Dict[str, str]) -> None:
+    """pytorch-cifar's utils.py runs `stty size` at import, which fails without a terminal: no parser to capture.
+    argparse_to_yaml says so; hat.py builds argv from main.py's add_argument lines, spelled as the script has them,
+    and refuses a key whose type it cannot know without running the script."""
+    repo = clone(tmp_path, "pytorch_cifar")
+    written = tool([str(REPO / "argparse_to_yaml.py"), "--script", "main.py"], repo, user_env)
+    assert written.returncode == 2
+    assert written.stderr.splitlines()[-1].startswith("argparse_to_yaml.py: error: main.py:10 raised ValueError: "
+                                                      "not enough values to unpack")
+    (repo / "config.yaml").write_text("lr: 0.05\nresume: true\nbatch_size: 64\noptim: adam\naugment: false\n"
+                                      "workers: 2\namp: null\n")
+    printed = tool([str(REPO / "hat.py"), "--script", "main.py", "--print_argv"], repo, user_env)
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == ["--lr", "0.05", "--resume", "--batch-size", "64", "--optim", "adam",
+                                          "--no-augment", "--workers", "2"]
+    assert "argv comes from its add_argument lines" in printed.stderr
+    refused = tool([str(REPO / "hat.py"), "--script", "main.py", "--print_argv", "amp=true"], repo, user_env)
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1].startswith(
+        "hat.py: error: amp: main.py stops before its parser, and its add_argument on line 25 has type=str2bool")

@@ -152,3 +152,27 @@ def test_script_that_stops_before_its_parser_gets_an_exact_argv_from_its_source(
     assert refused.returncode == 2
     assert refused.stderr.splitlines()[-1].startswith(
         "hat.py: error: amp: main.py stops before its parser, and its add_argument on line 25 has type=str2bool")
+
+
+@pytest.mark.clearml
+def test_torch_training_runs_under_the_hat_offline(tmp_path: Path) -> None:
+    """A real (tiny) torch training, run as __main__ under the hat with torch installed: the YAML's values reach
+    it, the session records them, and the model it saves with torch.save is where the script put it. (ClearML's
+    offline mode records no output models for torch.save; against a server it does, see the stand-in test.)"""
+    torch = pytest.importorskip("torch")
+    repo = clone(tmp_path, "mnist_torch")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(home)
+    assert tool([str(REPO / "argparse_to_yaml.py"), "--script", "main.py"], repo, env).returncode == 0
+    run = tool([str(REPO / "hat.py"), "--script", "main.py", "epochs=1", "batch_size=32", "save_model=true"], repo,
+               env)
+    assert run.returncode == 0, run.stderr
+    assert "finished 1 epochs, batch size 32, lr 1.0" in run.stdout
+    assert "Traceback" not in run.stderr
+    state = torch.load(repo / "mnist_cnn.pt")
+    assert set(state) == {"conv1.weight", "conv1.bias", "fc1.weight", "fc1.bias"}
+    (session,) = [p for p in (Path(env["CLEARML_CACHE_DIR"]) / "offline").iterdir() if p.is_dir()]
+    train_args = json.loads((session / "task.json").read_text())["hyperparams"]["train_args"]
+    assert {name: p["value"] for name, p in train_args.items() if name in ("epochs", "batch_size", "save_model")} \
+        == {"epochs": "1", "batch_size": "32", "save_model": "True"}

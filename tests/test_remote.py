@@ -3,6 +3,7 @@ agent run in the agent's own clone, clone-and-edit, preflight, unreachable serve
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -16,6 +17,7 @@ from typing import Dict, List
 import pytest
 
 from tests.conftest import REPO, run_script
+from tests.real_agent import RealAgent
 
 pytestmark = pytest.mark.clearml
 
@@ -167,6 +169,30 @@ def test_training_crash_under_the_agent_exits_non_zero_with_the_traceback_in_the
     assert task["status_reason"] == "worker execution exit code 1"
     log = log_text(clearml_server.standin, task["id"])
     assert "training with 2" in log and "Traceback" in log and "ValueError: boom in training" in log
+
+
+@pytest.mark.skipif(os.environ.get("HAT_TEST_FULL_AGENT") != "1",
+                    reason="opt-in (HAT_TEST_FULL_AGENT=1): the agent builds a venv and pip-installs from PyPI")
+def test_full_venv_agent_installs_the_requirements_and_trains(tmp_path, clearml_server):
+    """The agent as on a GPU machine without docker: a fresh venv, the task's requirements from PyPI, then the
+    run. 20-30 s with a fast package index, mostly pip; a minute or two on a slow link."""
+    agent = RealAgent(clearml_server, tmp_path / "agent", full_venv=True)
+    work = make_checkout(tmp_path)
+    out = tmp_path / "out"
+    assert enqueue_from(work, clearml_server, "epochs=1", f"output_dir={out}").returncode == 0
+    (task,) = clearml_server.standin.tasks()
+    result = agent.execute(task["id"], timeout=900)
+    assert result.returncode == 0, result.stdout[-5000:]
+    task = clearml_server.standin.task(task["id"])
+    assert task["status"] == "completed"
+    venv = agent.home / ".clearml" / "venvs-builds" / "{}.{}".format(*sys.version_info[:2])
+    assert (venv / "bin" / "python").exists(), result.stdout[-5000:]
+    assert f"{venv}/bin/python" in result.stdout, result.stdout[-5000:]  # the task ran in the agent's venv
+    requirements = task["script"]["requirements"]
+    # The agent records what it installed (a pinned list) and keeps the original text as org_pip.
+    assert "pyyaml" in requirements["org_pip"].lower()
+    assert any(line.lower().startswith("clearml==") for line in requirements["pip"]), requirements
+    assert json.loads((out / "metrics.json").read_text())["args"]["epochs"] == 1
 
 
 def test_training_crash_in_a_local_tracked_run_marks_the_task_failed(tmp_path, clearml_server):

@@ -1,7 +1,8 @@
 """An in-memory stand-in for the ClearML API server and files server, so the real SDK can run in tests.
 
 A real ClearML server needs MongoDB and Elasticsearch; this speaks just enough of the REST API (v2.23) for
-the flows the hat uses: tracked runs, execute_remotely, agent runs, clone-and-edit and datasets.
+the flows the hat uses: tracked runs, execute_remotely, runs under the real clearml-agent (workers, pings),
+clone-and-edit, datasets, output models (models.*) and the scalar summary (last_metrics) sweeps read.
 
 Run it alone and point a clearml.conf at it:
 

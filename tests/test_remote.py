@@ -176,7 +176,7 @@ def test_training_crash_under_the_agent_exits_non_zero_with_the_traceback_in_the
 def test_full_venv_agent_installs_the_requirements_and_trains(tmp_path, clearml_server):
     """The agent as on a GPU machine without docker: a fresh venv, the task's requirements from PyPI, then the
     run. 20-30 s with a fast package index, mostly pip; a minute or two on a slow link."""
-    agent = RealAgent(clearml_server, tmp_path / "agent", full_venv=True)
+    agent = RealAgent(clearml_server, tmp_path / "agent", full_venv=True)  # execute only: nothing left running
     work = make_checkout(tmp_path)
     out = tmp_path / "out"
     assert enqueue_from(work, clearml_server, "epochs=1", f"output_dir={out}").returncode == 0

@@ -8,9 +8,10 @@
 
 By default the agent installs nothing: `CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL=1` makes it run the task with the
 `python3` first on PATH, and this file puts the running interpreter's folder (this venv, with clearml) first.
-The agent still clones the task's git repository at its commit, applies its uncommitted diff, starts the entry
-point with the task's working dir and sets the final status, as it does on a GPU machine. `full_venv=True`
-lets it build a venv and pip-install the task's requirements from PyPI instead (20-30 s here, most of it pip).
+The agent still clones the task's git repository at its commit (and applies its uncommitted diff, which no
+test covers yet), starts the entry point with the task's working dir and sets the final status, as it does on a
+GPU machine. `full_venv=True` lets it build a venv and pip-install the task's requirements from PyPI instead
+(20-30 s here, most of it pip).
 
 The agent gets its own HOME (it writes `$HOME/.gitconfig` and clones into `$HOME/.clearml`), TMPDIR and
 clearml.conf (the stand-in's, with the sdk settings the fixture's conf has, so the task's SDK behaves the same).

@@ -1,7 +1,8 @@
 """An in-memory stand-in for the ClearML API server and files server, so the real SDK can run in tests.
 
 A real ClearML server needs MongoDB and Elasticsearch; this speaks just enough of the REST API (v2.23) for
-the flows the hat uses: tracked runs, execute_remotely, agent runs, clone-and-edit and datasets.
+the flows the hat uses: tracked runs, execute_remotely, runs under the real clearml-agent (workers, pings),
+clone-and-edit, datasets, output models (models.*) and the scalar summary (last_metrics) sweeps read.
 
 Run it alone and point a clearml.conf at it:
 
@@ -18,6 +19,7 @@ import base64
 import copy
 import email.parser
 import email.policy
+import hashlib
 import json
 import re
 import threading
@@ -27,7 +29,7 @@ import urllib.request
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 API_VERSION = "2.23"
 # The SDK's response models reject a task whose user or company is not a string.
@@ -50,6 +52,16 @@ EDITABLE_WITH_FORCE = ("created", "queued", "in_progress")
 
 # get_all keys that shape the answer rather than filter it (search_hidden: hidden rows are always shown).
 NOT_FILTERS = {"only_fields", "order_by", "page", "page_size", "search_hidden", "size", "scroll_id", "refresh_scroll"}
+
+# get_all filters that take a value or a list of values, per entity (the real server's list_fields).
+LIST_FILTERS = ("id", "project", "type", "status", "user", "parent")
+MODEL_LIST_FILTERS = ("id", "project", "user", "parent", "task", "uri", "framework")
+
+# Model fields a client may set in models.create / edit / update (the rest are the server's).
+MODEL_FIELDS = (
+    "name", "comment", "tags", "system_tags", "uri", "framework", "design", "labels", "ready", "project", "parent",
+    "task", "metadata",
+)  # fmt: skip
 
 
 class ApiError(Exception):
@@ -75,6 +87,22 @@ def _token() -> str:
     # any feature_set but "basic" adds a users.get_vaults call. No "exp": it never expires.
     payload = {"api_version": API_VERSION, "server_version": "1.16.0", "feature_set": "basic"}
     return ".".join([_b64({"alg": "HS256", "typ": "JWT"}), _b64(payload), _b64({"sig": "standin"})])
+
+
+def _md5(text: str) -> str:
+    """The real server keys last_metrics by the md5 of the metric and of the variant name."""
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _sort_key(value: Any) -> Tuple[int, Any]:
+    # MongoDB's order across types: missing/null, then numbers, then strings (bools and others after).
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (3, value)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, str(value))
 
 
 def _as_list(value: Any) -> list:
@@ -131,23 +159,29 @@ def _projection(row: dict, fields: List[str]) -> dict:
     return out
 
 
-def _query(endpoint: str, rows: List[dict], body: dict) -> List[dict]:
-    """The get_all filters, order, paging and projection shared by tasks, projects and queues."""
+def _query(
+    endpoint: str, rows: Sequence[dict], body: dict, list_filters: Sequence[str] = LIST_FILTERS,
+    value_filters: Sequence[str] = (),
+) -> List[dict]:
+    """The get_all filters, order, paging and projection shared by tasks, projects, queues, models and workers."""
     found = list(rows)
     for key, value in body.items():
+        if key in value_filters and value is not None:
+            found = [r for r in found if r.get(key) == value]
+            continue
         if key in NOT_FILTERS or value in (None, False, [], ""):
             continue
         if key == "name":
-            found = [r for r in found if re.search(value, r.get("name", ""))]
+            found = [r for r in found if re.search(value, r.get("name") or "")]
         elif key in ("tags", "system_tags"):
-            found = [r for r in found if _tags_match(r.get(key, []), value)]
-        elif key in ("id", "project", "type", "status", "user", "parent"):
+            found = [r for r in found if _tags_match(r.get(key) or [], value)]
+        elif key in list_filters:
             found = [r for r in found if r.get(key) in _as_list(value)]
         else:
             raise ApiError(f"stand-in does not implement the {key!r} filter of {endpoint}")
     for field in reversed(body.get("order_by") or []):
         name = field.lstrip("-")
-        found.sort(key=lambda r, n=name: str(_get_path(r, n) or ""), reverse=field.startswith("-"))
+        found.sort(key=lambda r, n=name: _sort_key(_get_path(r, n)), reverse=field.startswith("-"))
     if body.get("page_size"):
         start = (body.get("page") or 0) * body["page_size"]
         found = found[start : start + body["page_size"]]
@@ -171,6 +205,8 @@ class StandIn:
         self._queues: Dict[str, dict] = {}
         self._events: Dict[str, List[dict]] = {}
         self._files: Dict[str, bytes] = {}
+        self._models: Dict[str, dict] = {}
+        self._workers: Dict[str, dict] = {}
         for name in ("default", "compute"):
             self._create_queue(name)
         self._handlers: Dict[str, Callable[[dict], dict]] = {
@@ -200,9 +236,30 @@ class StandIn:
             "tasks.failed": lambda body: self._set_status(body, "failed"),
             "tasks.reset": self._tasks_reset,
             "tasks.delete": self._tasks_delete,
-            "models.get_all": lambda body: {"models": []},  # the stand-in keeps no models
+            "tasks.ping": self._tasks_ping,
+            "tasks.add_or_update_model": self._tasks_add_or_update_model,
+            "tasks.delete_models": self._tasks_delete_models,
+            "models.create": self._models_create,
+            "models.get_by_id": lambda body: {"model": copy.deepcopy(self._model(body["model"]))},
+            "models.get_all": lambda body: {
+                "models": _query("models.get_all", self._models.values(), body, MODEL_LIST_FILTERS, ("ready",))
+            },
+            "models.edit": self._models_edit,
+            "models.update": self._models_edit,
+            "models.set_ready": self._models_set_ready,
+            "models.add_or_update_metadata": self._models_add_or_update_metadata,
+            "models.delete": self._models_delete,
             "events.add_batch": self._events_add_batch,
             "events.get_task_events": self._events_get_task_events,
+            "events.scalar_metrics_iter_histogram": self._events_scalar_metrics_iter_histogram,
+            "workers.register": self._workers_register,
+            "workers.unregister": self._workers_unregister,
+            "workers.status_report": self._workers_status_report,
+            "workers.get_all": self._workers_get_all,
+            # Runtime properties exist on the hosted and enterprise servers; the open-source one lacks them,
+            # which the agent tolerates (it then skips the features that use them).
+            "workers.get_runtime_properties": self._workers_get_runtime_properties,
+            "workers.set_runtime_properties": self._workers_set_runtime_properties,
         }
         self._api_server = ThreadingHTTPServer((host, port), type("ApiHandler", (_ApiHandler,), {"standin": self}))
         self._files_server = ThreadingHTTPServer(
@@ -287,6 +344,19 @@ class StandIn:
             events = self._events.get(task_id, [])
             return copy.deepcopy([e for e in events if event_type in (None, e.get("type"))])
 
+    def models(self) -> List[dict]:
+        with self._lock:
+            return copy.deepcopy(list(self._models.values()))
+
+    def model(self, model_id: str) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._model(model_id))
+
+    def workers(self) -> List[dict]:
+        """The registered workers (what workers.get_all answers)."""
+        with self._lock:
+            return self._workers_get_all({})["workers"]
+
     def queue_entries(self, queue_name: str) -> List[str]:
         """The ids of the tasks waiting in a queue, next first."""
         with self._lock:
@@ -318,6 +388,11 @@ class StandIn:
         if task_id not in self._tasks:
             raise ApiError(f"Invalid task id: {task_id}", subcode=101)
         return self._tasks[task_id]
+
+    def _model(self, model_id: str) -> dict:
+        if model_id not in self._models:
+            raise ApiError(f"Invalid model id: {model_id}", subcode=201)
+        return self._models[model_id]
 
     def _project(self, project_id: str) -> dict:
         if project_id not in self._projects:
@@ -370,6 +445,7 @@ class StandIn:
             "name": "", "type": "training", "comment": "", "tags": [], "system_tags": [], "parent": None,
             "script": {}, "execution": {}, "container": {}, "runtime": {}, "output": {},
             "hyperparams": {}, "configuration": {}, "last_iteration": 0, "last_metrics": {},
+            "models": {"input": [], "output": []},
             **body,
             "id": _new_id(), "status": "created", "status_reason": "", "status_message": "",
             "user": USER, "company": COMPANY, "created": now, "last_update": now, "status_changed": now,
@@ -454,6 +530,7 @@ class StandIn:
         clone["execution"].pop("queue", None)
         clone["system_tags"] = [t for t in clone["system_tags"] if t != "development"]
         clone["output"] = {k: v for k, v in clone["output"].items() if k == "destination"}
+        clone["models"] = {"input": clone.get("models", {}).get("input", []), "output": []}
         now = _now()
         clone.update(
             id=_new_id(), status="created", status_reason="", status_message="", last_iteration=0, last_metrics={},
@@ -496,6 +573,7 @@ class StandIn:
         task = self._task(body["task"])
         task["execution"]["artifacts"] = _input_artifacts(task)
         task.update(last_iteration=0, last_metrics={})
+        task.setdefault("models", {})["output"] = []
         return result
 
     def _tasks_delete(self, body: dict) -> dict:
@@ -507,15 +585,266 @@ class StandIn:
         self._events.pop(task["id"], None)
         return {"deleted": True, "updated_children": 0, "updated_models": 0, "events": {}}
 
+    def _tasks_ping(self, body: dict) -> dict:
+        """The agent pings the task it runs (every 60 s); the server only touches last_update."""
+        self._task(body["task"])["last_update"] = _now()
+        return {}
+
+    def _raise_last_iteration(self, task: dict, iteration: Optional[int]) -> None:
+        if iteration is not None:
+            task["last_iteration"] = max(task.get("last_iteration") or 0, int(iteration))
+
+    def _tasks_add_or_update_model(self, body: dict) -> dict:
+        """A task's input or output model slot, by name: replaced if the name is there, appended otherwise."""
+        task = self._task(body["task"])
+        kind = body.get("type")
+        if kind not in ("input", "output"):
+            raise ApiError(f"Invalid model type: {kind!r} (expected input or output)", subcode=0)
+        slots = task.setdefault("models", {}).setdefault(kind, [])
+        entry = {"name": body["name"], "model": body["model"], "updated": _now()}
+        for i, slot in enumerate(slots):
+            if slot["name"] == body["name"]:
+                slots[i] = entry
+                break
+        else:
+            slots.append(entry)
+        self._raise_last_iteration(task, body.get("iteration"))
+        task["last_update"] = _now()
+        return {"updated": 1}
+
+    def _tasks_delete_models(self, body: dict) -> dict:
+        task = self._task(body["task"])
+        models = task.setdefault("models", {})
+        for item in body.get("models", []):
+            models[item["type"]] = [m for m in models.get(item["type"], []) if m["name"] != item["name"]]
+        task["last_update"] = _now()
+        return {"updated": 1}
+
+    # --- models ---
+
+    def _model_fields(self, body: dict) -> dict:
+        fields = {k: copy.deepcopy(v) for k, v in body.items() if k in MODEL_FIELDS}
+        if "name" in fields and len((fields["name"] or "").strip()) < 3:
+            raise ApiError(f"Validation error: model name must have at least 3 characters: {fields['name']!r}")
+        if fields.get("project"):
+            self._project(fields["project"])
+        if fields.get("task"):
+            self._task(fields["task"])
+        if isinstance(fields.get("metadata"), list):  # the API takes a list of items, the server keeps a map
+            fields["metadata"] = {item["key"]: item for item in fields["metadata"]}
+        return fields
+
+    def _models_create(self, body: dict) -> dict:
+        for required in ("uri", "name"):
+            if required not in body:
+                raise ApiError(f"Validation error: missing required field {required!r} in models.create")
+        now = _now()
+        model = {
+            "comment": "", "tags": [], "system_tags": [], "framework": None, "design": {}, "labels": {},
+            "ready": False, "project": None, "parent": None, "task": None, "metadata": {}, "last_iteration": 0,
+            "last_metrics": {},
+            **self._model_fields(body),
+            "id": _new_id(), "user": USER, "company": COMPANY, "created": now, "last_update": now,
+            "last_change": now,
+        }  # fmt: skip
+        self._models[model["id"]] = model
+        return {"id": model["id"], "created": True}
+
+    def _models_edit(self, body: dict) -> dict:
+        """models.edit and models.update: set the given fields; an iteration raises the model's task's."""
+        model = self._model(body["model"])
+        fields = self._model_fields(body)
+        task_id = model.get("task") or fields.get("task")
+        if task_id and body.get("iteration") is not None:
+            self._raise_last_iteration(self._task(task_id), body["iteration"])
+        if not fields:
+            return {"updated": 0}
+        model.update(fields, last_update=_now(), last_change=_now())
+        return {"updated": 1, "fields": fields}
+
+    def _models_set_ready(self, body: dict) -> dict:
+        model = self._model(body["model"])
+        if model["ready"]:
+            raise ApiError(f"Model is ready: {model['id']}", subcode=203)
+        published_task = None
+        if model.get("task") and body.get("publish_task", True) and model["task"] in self._tasks:
+            task = self._tasks[model["task"]]
+            if task["status"] != "published":
+                result = self._set_status({"task": task["id"], "force": body.get("force_publish_task")}, "published")
+                published_task = {"id": task["id"], "data": result}
+        model.update(ready=True, last_update=_now(), last_change=_now())
+        return {"updated": 1, "published_task": published_task}
+
+    def _models_add_or_update_metadata(self, body: dict) -> dict:
+        model = self._model(body["model"])
+        items = {item["key"]: copy.deepcopy(item) for item in body.get("metadata", [])}
+        if body.get("replace_metadata"):
+            model["metadata"] = items
+        else:
+            model.setdefault("metadata", {}).update(items)
+        model.update(last_update=_now(), last_change=_now())
+        return {"updated": 1}
+
+    def _models_delete(self, body: dict) -> dict:
+        model = self._model(body["model"])
+        users = [t for t in self._tasks.values() if any(m["model"] == model["id"] for m in t["models"]["input"])]
+        if users and not body.get("force"):
+            raise ApiError(f"Model is used by tasks: as execution model, use force=True to delete ({len(users)})",
+                           subcode=205)
+        for task in self._tasks.values():
+            for kind in ("input", "output"):
+                for slot in task["models"][kind]:
+                    if slot["model"] == model["id"]:
+                        slot["model"] = f"__DELETED__{model['id']}"
+        del self._models[model["id"]]
+        return {"deleted": True, "url": model.get("uri")}
+
+    # --- workers ---
+
+    def _workers_register(self, body: dict) -> dict:
+        queues = body.get("queues") or []
+        unknown = [q for q in queues if q not in self._queues]
+        if unknown:
+            raise ApiError(f"Invalid queue id: {unknown}", subcode=701)
+        timeout = body.get("timeout") or 600
+        if timeout <= 0:
+            raise ApiError(f"Worker registration failed: invalid timeout {timeout}", subcode=1002)
+        now = _now()
+        old = self._workers.get(body["worker"], {})
+        self._workers[body["worker"]] = {
+            "id": body["worker"], "queues": queues, "tags": body.get("tags") or [],
+            "system_tags": body.get("system_tags") or [], "register_time": now, "register_timeout": timeout,
+            "last_activity_time": now, "last_report_time": None, "task": None, "project": None, "queue": None,
+            "runtime_properties": old.get("runtime_properties", {}),
+        }  # fmt: skip
+        return {}
+
+    def _workers_unregister(self, body: dict) -> dict:
+        # The real server's default (apiserver.workers.auto_unregister: true) accepts an unknown worker.
+        self._workers.pop(body["worker"], None)
+        return {}
+
+    def _workers_status_report(self, body: dict) -> dict:
+        if body["worker"] not in self._workers:  # apiserver.workers.auto_register: true, the default
+            self._workers_register({"worker": body["worker"]})
+        worker = self._workers[body["worker"]]
+        now = _now()
+        for key in ("tags", "system_tags"):
+            if body.get(key) is not None:
+                worker[key] = body[key]
+        if body.get("queues"):
+            worker["queues"] = body["queues"]
+        worker.update(last_activity_time=now, last_report_time=now, queue=body.get("queue"), task=None, project=None)
+        if body.get("task"):
+            task = self._task(body["task"])
+            task.update(last_worker=body["worker"], last_worker_report=now, last_update=now)
+            worker["task"] = task["id"]
+            worker["project"] = task.get("project")
+        if body.get("machine_stats"):
+            worker["machine_stats"] = copy.deepcopy(body["machine_stats"])
+        return {}
+
+    def _workers_get_all(self, body: dict) -> dict:
+        rows = []
+        for worker in self._workers.values():
+            task = self._tasks.get(worker["task"]) if worker["task"] else None
+            row = {k: copy.deepcopy(v) for k, v in worker.items() if k not in ("runtime_properties", "machine_stats")}
+            queues = self._queues
+            row.update(
+                user={"id": USER, "name": USER}, company={"id": COMPANY, "name": COMPANY}, key=f"worker_{worker['id']}",
+                task={"id": task["id"], "name": task["name"], "last_iteration": task["last_iteration"]}
+                if task else None,
+                queues=[{"id": q, "name": queues[q]["name"]} for q in worker["queues"] if q in queues],
+                queue={"id": worker["queue"], "name": queues[worker["queue"]]["name"]}
+                if worker["queue"] in queues else None,
+            )  # fmt: skip
+            rows.append(row)
+        return {"workers": rows}
+
+    def _workers_get_runtime_properties(self, body: dict) -> dict:
+        props = self._workers.get(body["worker"], {}).get("runtime_properties", {})
+        return {"runtime_properties": [copy.deepcopy(p) for p in props.values()]}
+
+    def _workers_set_runtime_properties(self, body: dict) -> dict:
+        if body["worker"] not in self._workers:
+            self._workers_register({"worker": body["worker"]})
+        props = self._workers[body["worker"]]["runtime_properties"]
+        for prop in body.get("runtime_properties", []):
+            props[prop["key"]] = {"key": prop["key"], "value": prop.get("value"), "expiry": prop.get("expiry")}
+        return {"added": [p["key"] for p in body.get("runtime_properties", [])], "removed": [], "errors": []}
+
     # --- events ---
 
     def _events_add_batch(self, events: List[dict]) -> dict:
+        added, errors = 0, 0
+        scalars: Dict[str, Dict[Tuple[str, str], List[dict]]] = {}  # task -> (metric, variant) -> this batch's
         for event in events:
+            if event.get("task") not in self._tasks:  # the real server counts these as errors, stores nothing
+                errors += 1
+                continue
+            event.setdefault("timestamp", int(datetime.now(timezone.utc).timestamp() * 1000))
             self._events.setdefault(event["task"], []).append(event)
-            if event["task"] in self._tasks and "iter" in event:
-                task = self._tasks[event["task"]]
-                task["last_iteration"] = max(task["last_iteration"], event["iter"])
-        return {"added": len(events), "errors": 0}
+            added += 1
+            task = self._tasks[event["task"]]
+            if event.get("iter") is not None:
+                event["iter"] = int(event["iter"])
+                self._raise_last_iteration(task, event["iter"])
+            if event.get("type") == "training_stats_scalar" and event.get("value") is not None:
+                series = (event.get("metric") or "", event.get("variant") or "")
+                scalars.setdefault(event["task"], {}).setdefault(series, []).append(event)
+            task["last_update"] = _now()
+        for task_id, by_series in scalars.items():
+            for (metric, variant), batch in by_series.items():
+                self._update_last_metrics(self._tasks[task_id], metric, variant, batch)
+        return {"added": added, "errors": errors, "errors_info": {}}
+
+    @staticmethod
+    def _update_last_metrics(task: dict, metric: str, variant: str, batch: List[dict]) -> None:
+        """The real server's scalar summary, updated once per add_batch call and series, as it does:
+        last_metrics[md5(metric)][md5(variant)] gets the value of the batch's latest event (by iteration, then
+        timestamp), min/max (kept across batches) and first value (set once), each with its iteration, and
+        count and mean_value (rounded to 2 places, as the server stores it)."""
+        entry = task.setdefault("last_metrics", {}).setdefault(_md5(metric), {}).setdefault(_md5(variant), {})
+        key = lambda e: (e.get("iter") or 0, e.get("timestamp") or 0)  # noqa: E731
+        last, first = max(batch, key=key), min(batch, key=lambda e: e.get("iter") or 0)
+        low, high = min(batch, key=lambda e: e["value"]), max(batch, key=lambda e: e["value"])
+        entry.update(metric=metric, variant=variant, value=last["value"])
+        if "first_value" not in entry:
+            entry.update(first_value=first["value"], first_value_iteration=first.get("iter") or 0)
+        if "min_value" not in entry or low["value"] < entry["min_value"]:
+            entry.update(min_value=low["value"], min_value_iteration=low.get("iter") or 0)
+        if "max_value" not in entry or high["value"] > entry["max_value"]:
+            entry.update(max_value=high["value"], max_value_iteration=high.get("iter") or 0)
+        count = entry.get("count", 0)
+        total = entry.get("mean_value", 0) * count + sum(e["value"] for e in batch)
+        entry.update(count=count + len(batch), mean_value=round(total / (count + len(batch)), 2))
+
+    def _events_scalar_metrics_iter_histogram(self, body: dict) -> dict:
+        """Every scalar series of a task as {metric: {variant: {name, x, y}}}, y averaged per x (the real
+        server also down-samples to `samples` buckets; the stand-in returns every point)."""
+        self._task(body["task"])
+        key = body.get("key") or "iter"
+        if key not in ("iter", "timestamp", "iso_time"):
+            raise ApiError(f"Validation error: invalid scalar key {key!r}")
+        wanted = {(m["metric"], v) for m in body.get("metrics") or [] for v in m.get("variants") or [""]}
+        points: Dict[str, Dict[str, Dict[Any, List[float]]]] = {}
+        for event in self._events.get(body["task"], []):
+            if event.get("type") != "training_stats_scalar" or event.get("value") is None:
+                continue
+            metric, variant = event.get("metric") or "", event.get("variant") or ""
+            if wanted and (metric, variant) not in wanted and (metric, "") not in wanted:
+                continue
+            x = event.get("iter") or 0 if key == "iter" else event.get("timestamp") or 0
+            points.setdefault(metric, {}).setdefault(variant, {}).setdefault(x, []).append(event["value"])
+        result: Dict[str, Dict[str, dict]] = {}
+        for metric, variants in points.items():
+            for variant, by_x in variants.items():
+                xs = sorted(by_x)
+                ys = [sum(by_x[x]) / len(by_x[x]) for x in xs]
+                if key == "iso_time":
+                    xs = [datetime.fromtimestamp(x / 1000, timezone.utc).isoformat() for x in xs]
+                result.setdefault(metric, {})[variant] = {"name": variant, "x": xs, "y": ys}
+        return result
 
     def _events_get_task_events(self, body: dict) -> dict:
         """All of a task's events of one type in a single batch (Task.delete reads them for image URLs)."""

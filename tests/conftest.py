@@ -10,7 +10,7 @@ from typing import Dict, List
 
 import pytest
 
-pytest_plugins = ["tests.standin_fixture"]
+pytest_plugins = ["tests.standin_fixture", "tests.real_agent"]
 
 # The old-Python CI run installs no S3 tools (moto needs Python 3.10+): a module importing them cannot be collected.
 S3_TOOLS = all(importlib.util.find_spec(name) for name in ("moto", "boto3"))

@@ -5,7 +5,12 @@
 
 Like the real agent it talks to the server over HTTP, marks the task started (force), runs the command in a
 fresh process with the agent's environment, sends the process's output to the task's console log, and sets
-the final status from the exit code. Unlike it, it installs nothing and runs in the given cwd.
+the final status from the exit code. Unlike it, it installs nothing, clones nothing and runs in the given cwd.
+
+The remote-run tests use the real agent (tests/real_agent.py). This one is still used where only the SDK's side
+of an agent run is under test and speed matters (about 1.5 s a task instead of 3-5 s, and no git repository
+needed): tests/test_standin.py (the stand-in's agent-mode contract with the SDK: server values win, a failed run
+is marked failed) and tests/test_datasets_s3.py (the --s3 agent run from the project folder, with moto's S3).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Remote runs end to end with the real SDK against the ClearML stand-in: enqueue, agent run, clone-and-edit,
-preflight, unreachable server, crashes and Ctrl-C."""
+"""Remote runs end to end with the real SDK and the real clearml-agent against the ClearML stand-in: enqueue,
+agent run in the agent's own clone, clone-and-edit, preflight, unreachable server, crashes and Ctrl-C."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -16,7 +17,7 @@ from typing import Dict, List
 import pytest
 
 from tests.conftest import REPO, run_script
-from tests.fake_agent import run_next
+from tests.real_agent import RealAgent
 
 pytestmark = pytest.mark.clearml
 
@@ -63,13 +64,6 @@ def commit(work: Path, message: str) -> None:
     git(work, "push", "-q", "origin", "main")
 
 
-def fresh_checkout(tmp_path: Path, name: str) -> Path:
-    """What the agent does: clone the remote and check out the task's commit (here: the pushed head)."""
-    target = tmp_path / name
-    git(tmp_path, "clone", "-q", "-b", "main", str(tmp_path / "remote.git"), str(target))
-    return target
-
-
 def params(task: dict, section: str) -> Dict[str, str]:
     return {name: p["value"] for name, p in task["hyperparams"].get(section, {}).items()}
 
@@ -105,21 +99,26 @@ def test_remote_leaves_the_task_queued_with_docker_values_and_requirements(tmp_p
     assert not out.exists(), "the local process trained"
 
 
-def test_agent_run_trains_with_the_tasks_values_without_the_yaml(tmp_path, clearml_server):
-    work = make_checkout(tmp_path)
+def test_agent_run_trains_with_the_tasks_values_without_the_yaml(tmp_path, clearml_server, real_agent):
+    # The YAML stays untracked, so the agent's clone has none: the values must come from the task.
+    work = make_checkout(tmp_path, files=[name for name in PROJECT_FILES if name != "config.yaml"])
+    shutil.copy(REPO / "config.yaml", work / "config.yaml")
     out = tmp_path / "out"
-    assert enqueue_from(work, clearml_server, "epochs=2", "lr=0.05", f"output_dir={out}").returncode == 0
-    checkout = fresh_checkout(tmp_path, "agent")
-    (checkout / "config.yaml").unlink()  # the values must come from the task, not from a file
+    with real_agent.daemon("compute") as daemon:
+        result = enqueue_from(work, clearml_server, "epochs=2", "lr=0.05", f"output_dir={out}")
+        assert result.returncode == 0, result.stderr
+        (task,) = clearml_server.standin.tasks()
+        task = daemon.wait_for(task["id"])
 
-    result = run_next(clearml_server.standin, "compute", [sys.executable, "hat.py"], cwd=checkout,
-                      env=clearml_server.env)
-    assert result.returncode == 0, result.stderr
-    (task,) = clearml_server.standin.tasks()
-    assert task["status"] == "completed"
+    assert task["status"] == "completed", daemon.log()
+    assert task["last_worker"] == real_agent.worker_id
+    assert clearml_server.standin.queue_entries("compute") == []
+    clone = real_agent.clone_root / "remote.git"
+    assert (clone / "hat.py").is_file() and not (clone / "config.yaml").exists()
     args = json.loads((out / "metrics.json").read_text())["args"]
     assert (args["epochs"], args["lr"]) == (2, 0.05)
     assert "epoch 2/2 loss" in log_text(clearml_server.standin, task["id"])
+    assert clearml_server.standin.workers() == [], "the daemon did not unregister"
 
 
 CLONE_AND_EDIT = """
@@ -133,41 +132,67 @@ print(clone.id)
 """
 
 
-def test_clone_edit_enqueue_gives_the_agent_exactly_the_edited_values(tmp_path, clearml_server):
+def test_clone_edit_enqueue_gives_the_agent_exactly_the_edited_values(tmp_path, clearml_server, real_agent):
     work = make_checkout(tmp_path)
     out = tmp_path / "out"
     assert enqueue_from(work, clearml_server, "epochs=1", f"output_dir={out}").returncode == 0
-    checkout = fresh_checkout(tmp_path, "agent")
-    assert run_next(clearml_server.standin, "compute", [sys.executable, "hat.py"], cwd=checkout,
-                    env=clearml_server.env).returncode == 0
     (first,) = clearml_server.standin.tasks()
+    result = real_agent.execute(first["id"])
+    assert result.returncode == 0, result.stdout
+    assert clearml_server.standin.task(first["id"])["status"] == "completed"
 
     edit = run_script(["-c", CLONE_AND_EDIT, first["id"]], clearml_server.env)
     assert edit.returncode == 0, edit.stderr
     clone_id = edit.stdout.strip().splitlines()[-1]
-    result = run_next(clearml_server.standin, "compute", [sys.executable, "hat.py"], cwd=checkout,
-                      env=clearml_server.env)
-    assert result.returncode == 0, result.stderr
+    with real_agent.daemon("compute") as daemon:  # the clone must come to the agent through the queue
+        clone = daemon.wait_for(clone_id)
+    assert clone["status"] == "completed", daemon.log()
     args = json.loads((out / "metrics.json").read_text())["args"]
     assert [(args[k], type(args[k])) for k in ("epochs", "lr", "img_size", "augment", "optimizer")] == [
         (3, int), (0.02, float), ([8, 8], list), (True, bool), ("momentum", str)]
-    assert clearml_server.standin.task(clone_id)["status"] == "completed"
+    assert clearml_server.standin.task(first["id"])["hyperparams"]["train_args"]["epochs"]["value"] == "1"
 
 
-def test_training_crash_under_the_agent_exits_non_zero_with_the_traceback_in_the_log(tmp_path, clearml_server):
+def test_training_crash_under_the_agent_exits_non_zero_with_the_traceback_in_the_log(tmp_path, clearml_server,
+                                                                                      real_agent):
     work = make_checkout(tmp_path)
     (work / "train_crash.py").write_text(textwrap.dedent(CRASH_SCRIPT))
     (work / "crash.yaml").write_text("n: 2\n")
     commit(work, "a crashing training")
     result = enqueue_from(work, clearml_server, "--script", "train_crash.py", "--train_yaml", "crash.yaml")
     assert result.returncode == 0, result.stderr
-    result = run_next(clearml_server.standin, "compute", [sys.executable, "hat.py"],
-                      cwd=fresh_checkout(tmp_path, "agent"), env=clearml_server.env)
-    assert result.returncode == 1
     (task,) = clearml_server.standin.tasks()
+    result = real_agent.execute(task["id"])
+    assert result.returncode != 0, result.stdout
+    task = clearml_server.standin.task(task["id"])
     assert task["status"] == "failed"
+    assert task["status_reason"] == "worker execution exit code 1"
     log = log_text(clearml_server.standin, task["id"])
     assert "training with 2" in log and "Traceback" in log and "ValueError: boom in training" in log
+
+
+@pytest.mark.skipif(os.environ.get("HAT_TEST_FULL_AGENT") != "1",
+                    reason="opt-in (HAT_TEST_FULL_AGENT=1): the agent builds a venv and pip-installs from PyPI")
+def test_full_venv_agent_installs_the_requirements_and_trains(tmp_path, clearml_server):
+    """The agent as on a GPU machine without docker: a fresh venv, the task's requirements from PyPI, then the
+    run. 20-30 s with a fast package index, mostly pip; a minute or two on a slow link."""
+    agent = RealAgent(clearml_server, tmp_path / "agent", full_venv=True)  # execute only: nothing left running
+    work = make_checkout(tmp_path)
+    out = tmp_path / "out"
+    assert enqueue_from(work, clearml_server, "epochs=1", f"output_dir={out}").returncode == 0
+    (task,) = clearml_server.standin.tasks()
+    result = agent.execute(task["id"], timeout=900)
+    assert result.returncode == 0, result.stdout[-5000:]
+    task = clearml_server.standin.task(task["id"])
+    assert task["status"] == "completed"
+    venv = agent.home / ".clearml" / "venvs-builds" / "{}.{}".format(*sys.version_info[:2])
+    assert (venv / "bin" / "python").exists(), result.stdout[-5000:]
+    assert f"{venv}/bin/python" in result.stdout, result.stdout[-5000:]  # the task ran in the agent's venv
+    requirements = task["script"]["requirements"]
+    # The agent records what it installed (a pinned list) and keeps the original text as org_pip.
+    assert "pyyaml" in requirements["org_pip"].lower()
+    assert any(line.lower().startswith("clearml==") for line in requirements["pip"]), requirements
+    assert json.loads((out / "metrics.json").read_text())["args"]["epochs"] == 1
 
 
 def test_training_crash_in_a_local_tracked_run_marks_the_task_failed(tmp_path, clearml_server):

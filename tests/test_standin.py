@@ -5,6 +5,7 @@ Each SDK step runs in its own process, as it would for a user; the stand-in only
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -332,3 +333,194 @@ def test_get_all_filters_tags_order_and_projection(clearml_server):
     assert rows == [{"id": ids[3]}]
     rows = standin.call("tasks.get_all", {"id": ids, "order_by": ["name"], "page": 1, "page_size": 2})["tasks"]
     assert [r["name"] for r in rows] == ["d.3", "other"]
+
+
+def test_workers_register_report_unregister_and_runtime_properties(clearml_server):
+    standin = clearml_server.standin
+    task_id = standin.call("tasks.create", {"name": "t", "type": "training"})["id"]
+    (compute,) = standin.call("queues.get_all", {"name": "^compute$"})["queues"]
+    with pytest.raises(ApiError, match="Invalid queue id") as error:
+        standin.call("workers.register", {"worker": "w:0", "queues": ["no-such-queue"]})
+    assert error.value.subcode == 701
+
+    standin.call("workers.register", {"worker": "w:0", "queues": [compute["id"]]})
+    standin.call("workers.status_report", {"worker": "w:0", "timestamp": 1, "task": task_id, "machine_stats": {}})
+    (worker,) = standin.workers()
+    assert worker["id"] == "w:0" and worker["queues"] == [{"id": compute["id"], "name": "compute"}]
+    assert worker["task"] == {"id": task_id, "name": "t", "last_iteration": 0}
+    assert standin.task(task_id)["last_worker"] == "w:0"
+    with pytest.raises(ApiError) as error:
+        standin.call("workers.status_report", {"worker": "w:0", "timestamp": 2, "task": "nope"})
+    assert error.value.subcode == 101
+
+    # The agent reads and writes its runtime properties as lists of {key, value}.
+    assert standin.call("workers.get_runtime_properties", {"worker": "w:0"}) == {"runtime_properties": []}
+    props = [{"key": "available_gpus", "value": "0,1"}]
+    standin.call("workers.set_runtime_properties", {"worker": "w:0", "runtime_properties": props})
+    (prop,) = standin.call("workers.get_runtime_properties", {"worker": "w:0"})["runtime_properties"]
+    assert (prop["key"], prop["value"]) == ("available_gpus", "0,1")
+
+    # Like the real server's defaults: a report from an unknown worker registers it, and unregistering one
+    # that is not registered is no error.
+    standin.call("workers.status_report", {"worker": "w:1", "timestamp": 3})
+    assert sorted(w["id"] for w in standin.workers()) == ["w:0", "w:1"]
+    for worker_id in ("w:0", "w:1", "never-registered"):
+        standin.call("workers.unregister", {"worker": worker_id})
+    assert standin.workers() == []
+
+    standin.call("tasks.ping", {"task": task_id})
+    with pytest.raises(ApiError) as error:
+        standin.call("tasks.ping", {"task": "nope"})
+    assert error.value.subcode == 101
+
+
+def test_model_endpoints_create_find_edit_publish_and_delete(clearml_server):
+    standin = clearml_server.standin
+    task_id = standin.call("tasks.create", {"name": "train", "type": "training"})["id"]
+    with pytest.raises(ApiError, match="at least 3 characters"):
+        standin.call("models.create", {"uri": "file:///m.pt", "name": "m"})
+    with pytest.raises(ApiError) as error:
+        standin.call("models.create", {"uri": "file:///m.pt", "name": "model", "task": "nope"})
+    assert error.value.subcode == 101
+    first = standin.call("models.create", {"uri": "file:///a.pt", "name": "model a", "task": task_id})["id"]
+    second = standin.call("models.create", {"uri": "file:///b.pt", "name": "model b", "framework": "PyTorch"})["id"]
+
+    def found(query):
+        return [m["id"] for m in standin.call("models.get_all", {"only_fields": ["id"], **query})["models"]]
+
+    assert found({"task": [task_id]}) == [first]
+    assert found({"uri": ["file:///b.pt"]}) == [second]
+    assert found({"name": "^model", "order_by": ["-name"]}) == [second, first]
+    assert found({"ready": False, "framework": ["PyTorch"]}) == [second]
+
+    edited = standin.call("models.edit", {"model": second, "task": task_id, "iteration": 7, "comment": "c"})
+    assert edited["updated"] == 1 and standin.model(second)["comment"] == "c"
+    assert standin.task(task_id)["last_iteration"] == 7
+    standin.call("models.add_or_update_metadata", {"model": second, "metadata": [{"key": "k", "value": "1"}]})
+    assert standin.model(second)["metadata"] == {"k": {"key": "k", "value": "1"}}
+
+    standin.call("tasks.add_or_update_model", {"task": task_id, "name": "model", "model": first, "type": "output"})
+    standin.call("tasks.add_or_update_model", {"task": task_id, "name": "model", "model": second, "type": "output"})
+    standin.call("tasks.add_or_update_model", {"task": task_id, "name": "init", "model": first, "type": "input"})
+    models = standin.task(task_id)["models"]
+    assert [(m["name"], m["model"]) for m in models["output"]] == [("model", second)]
+    clone = standin.task(standin.call("tasks.clone", {"task": task_id})["id"])
+    assert clone["models"]["output"] == [] and [m["model"] for m in clone["models"]["input"]] == [first]
+
+    assert standin.call("models.set_ready", {"model": second, "publish_task": False})["updated"] == 1
+    with pytest.raises(ApiError) as error:
+        standin.call("models.set_ready", {"model": second})
+    assert error.value.subcode == 203 and standin.model(second)["ready"] is True
+
+    with pytest.raises(ApiError) as error:  # the clone and the task use it as their input model
+        standin.call("models.delete", {"model": first})
+    assert error.value.subcode == 205
+    assert standin.call("models.delete", {"model": first, "force": True}) == {"deleted": True, "url": "file:///a.pt"}
+    with pytest.raises(ApiError) as error:
+        standin.call("models.get_by_id", {"model": first})
+    assert error.value.subcode == 201
+    standin.call("tasks.delete_models", {"task": task_id, "models": [{"name": "model", "type": "output"}]})
+    assert standin.task(task_id)["models"]["output"] == []
+
+
+TORCH_SAVE = """
+import torch
+from clearml import Task
+
+task = Task.init(project_name="hat/models", task_name="saves")
+torch.save({"w": torch.zeros(2)}, "model.pt")
+task.close()
+print(task.id)
+"""
+
+READ_MODELS = """
+import sys
+from clearml import Task
+
+for model in Task.get_task(task_id=sys.argv[1]).models["output"]:
+    print("MODEL", model.id, model.name, model.url, model.framework)
+"""
+
+
+def test_torch_save_under_a_task_records_an_output_model_the_sdk_reads_back(clearml_server, tmp_path):
+    pytest.importorskip("torch")
+    task_id = run_python(clearml_server, tmp_path, "-c", TORCH_SAVE).stdout.split()[-1]
+
+    (model,) = clearml_server.standin.models()
+    assert model["task"] == task_id and model["framework"] == "PyTorch"
+    assert model["uri"] == (tmp_path / "model.pt").as_uri()
+    (slot,) = clearml_server.standin.task(task_id)["models"]["output"]
+    assert slot["model"] == model["id"]
+    printed = run_python(clearml_server, tmp_path, "-c", READ_MODELS, task_id).stdout
+    lines = [line.split() for line in printed.splitlines() if line.startswith("MODEL ")]
+    assert lines == [["MODEL", model["id"], *model["name"].split(), model["uri"], "PyTorch"]]
+
+
+REPORT_SCALARS = """
+from clearml import Task
+
+task = Task.init(project_name="hat/metrics", task_name="scalars")
+for i, (loss, acc) in enumerate([(0.9, 0.5), (0.4, 0.7), (0.6, 0.8)]):
+    task.get_logger().report_scalar("loss", "train", value=loss, iteration=i)
+    task.get_logger().report_scalar("accuracy", "val", value=acc, iteration=i)
+task.close()
+print(task.id)
+"""
+
+READ_SCALARS = """
+import json, sys
+from clearml import Task
+from clearml.automation.optimization import Objective
+
+task = Task.get_task(task_id=sys.argv[1])
+print(json.dumps({
+    "last": task.get_last_scalar_metrics(),
+    "reported": task.get_reported_scalars(),
+    "last_iteration": task.get_last_iteration(),
+    "objective_last": Objective("loss", "train", order="min").get_objective(task.id),
+    "objective_min": Objective("loss", "train", order="min", extremum=True).get_objective(task.id),
+    "raw_objective": Objective("accuracy", "val", order="max").get_current_raw_objective(task.id),
+}))
+"""
+
+
+def test_reported_scalars_become_last_metrics_the_sdk_and_the_optimizer_read(clearml_server, tmp_path):
+    task_id = run_python(clearml_server, tmp_path, "-c", REPORT_SCALARS).stdout.split()[-1]
+    printed = run_python(clearml_server, tmp_path, "-c", READ_SCALARS, task_id).stdout.splitlines()[-1]
+
+    read = json.loads(printed)
+    assert read["last"] == {"loss": {"train": {"last": 0.6, "min": 0.4, "max": 0.9}},
+                            "accuracy": {"val": {"last": 0.8, "min": 0.5, "max": 0.8}}}  # fmt: skip
+    assert read["reported"]["loss"]["train"] == {"name": "train", "x": [0, 1, 2], "y": [0.9, 0.4, 0.6]}
+    assert read["last_iteration"] == 2
+    assert (read["objective_last"], read["objective_min"], read["raw_objective"]) == (0.6, 0.4, [2, 0.8])
+
+
+def test_last_metrics_summary_per_batch_like_the_real_server(clearml_server):
+    standin = clearml_server.standin
+    ids = [standin.call("tasks.create", {"name": f"t{i}", "type": "training"})["id"] for i in range(3)]
+
+    def scalar(task_id, it, value, ts=0):
+        return {"type": "training_stats_scalar", "task": task_id, "metric": "loss", "variant": "val", "iter": it,
+                "value": value, "timestamp": ts}  # fmt: skip
+
+    standin.call("events.add_batch", [scalar(ids[0], 2, 0.5), scalar(ids[0], 1, 0.8), scalar(ids[0], 2, 0.3, ts=9)])
+    standin.call("events.add_batch", [scalar(ids[0], 0, 0.9)])
+    metric_hash, variant_hash = hashlib.md5(b"loss").hexdigest(), hashlib.md5(b"val").hexdigest()
+    entry = standin.task(ids[0])["last_metrics"][metric_hash][variant_hash]
+    # value: the latest event of the latest batch; first_value: set by the first batch only.
+    assert entry == {
+        "metric": "loss", "variant": "val", "value": 0.9, "first_value": 0.8, "first_value_iteration": 1,
+        "min_value": 0.3, "min_value_iteration": 2, "max_value": 0.9, "max_value_iteration": 0,
+        "count": 4, "mean_value": 0.62,
+    }  # fmt: skip
+    assert standin.task(ids[0])["last_iteration"] == 2
+
+    # The optimizer ranks trials by ordering on a last_metrics value: numbers sort as numbers.
+    standin.call("events.add_batch", [scalar(ids[1], 0, 10.0)])
+    standin.call("events.add_batch", [scalar(ids[2], 0, 2.0)])
+    order = [f"-last_metrics.{metric_hash}.{variant_hash}.value"]
+    rows = standin.call("tasks.get_all", {"order_by": order, "only_fields": ["name"]})["tasks"]
+    assert [r["name"] for r in rows] == ["t1", "t2", "t0"]
+    result = standin.call("events.add_batch", [scalar("no-such-task", 0, 1.0)])
+    assert (result["added"], result["errors"]) == (0, 1)

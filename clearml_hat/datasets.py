@@ -2,17 +2,29 @@
 
 A new version's parent is the latest finalized version of the same dataset, so ClearML uploads only the files
 that changed. A version is finalized only after its upload completed; a failed upload deletes its draft.
+Each file is read and hashed once per upload: the hat hashes the folder to tell "unchanged" before any draft
+exists, and hands those hashes to ClearML instead of letting sync_folder hash every file again.
 S3 credentials and endpoints come from clearml.conf (sdk.aws.s3) and the AWS environment variables only.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from clearml_hat import tracking
 from clearml_hat.errors import HatError
+
+
+class Hashed(NamedTuple):
+    """One file as it was hashed: its sha256, and the size and mtime it had when it was opened."""
+
+    path: str  # absolute, posix: the key ClearML's sync_folder gives the file (FileEntry.local_path)
+    sha256: str
+    size: int
+    mtime_ns: int
 
 
 class Upload(NamedTuple):
@@ -41,6 +53,7 @@ def upload_folder(path: str, dataset_name: str, dataset_project: str, output_url
     draft = Dataset.create(dataset_name=dataset_name, dataset_project=dataset_project, dataset_tags=list(tags or []),
                            parent_datasets=[parent.id] if parent else None, output_uri=output_url)
     try:
+        _hand_over_hashes(draft, files)
         draft.sync_folder(str(folder))
         # retries=0: boto3 already retries each request, and ClearML's own retry warns on stderr. No preview:
         # it would upload sample files of every version again, unchanged or not.
@@ -58,20 +71,55 @@ def upload_folder(path: str, dataset_name: str, dataset_project: str, output_url
     return Upload(draft.id, draft.version, created=True)
 
 
-def _folder_hashes(folder: Path) -> Dict[str, str]:
-    """Relative posix path -> sha256, the same key and hash ClearML keeps per dataset file."""
+def _folder_hashes(folder: Path) -> Dict[str, Hashed]:
+    """Relative posix path -> the file's sha256 (the same key and hash ClearML keeps per dataset file)."""
     if not folder.is_dir():
         raise HatError(f"{folder}: no such folder; give --path an existing folder with the files to upload")
-    hashes = {}
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest = hashlib.sha256()
-        with file.open("rb") as stream:
-            for block in iter(lambda s=stream: s.read(1 << 20), b""):
-                digest.update(block)
-        hashes[file.relative_to(folder).as_posix()] = digest.hexdigest()
-    if not hashes:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    if not files:
         raise HatError(f"{folder}: the folder has no files; put the dataset's files in it or give another --path")
-    return hashes
+    # Threads, as ClearML's own hashing uses: hashlib and file reads release the GIL.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        hashed = list(pool.map(_hash_file, files))
+    return {file.relative_to(folder).as_posix(): entry for file, entry in zip(files, hashed)}
+
+
+def _hash_file(file: Path) -> Hashed:
+    digest = hashlib.sha256()
+    with file.open("rb") as stream:
+        # Stat before reading: a file that changes while or after it is hashed no longer matches this record.
+        stat = os.fstat(stream.fileno())
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return Hashed(file.absolute().as_posix(), digest.hexdigest(), stat.st_size, stat.st_mtime_ns)
+
+
+def _hand_over_hashes(draft: Any, files: Dict[str, Hashed]) -> None:
+    """Make the draft's sync_folder take the hashes _folder_hashes computed, instead of reading every file again.
+
+    ClearML 2.1 has no public way to pass known hashes: sync_folder and add_files hash every file they add,
+    each through the static method Dataset._calc_file_hash(file_entry), called on the instance (in threads).
+    An instance attribute of that name wins over the static method, for this draft only. A file the hat did
+    not hash, or whose size or mtime changed since, still goes to ClearML's own method. Should a later SDK drop
+    the method, nothing is replaced and ClearML hashes the folder again: correct, one pass slower.
+    """
+    calc_file_hash = getattr(draft, "_calc_file_hash", None)
+    if calc_file_hash is None:
+        return
+    known: Dict[str, Tuple[str, int, int]] = {f.path: (f.sha256, f.size, f.mtime_ns) for f in files.values()}
+
+    def hashed_already(file_entry: Any) -> Any:
+        record = known.get(file_entry.local_path)
+        try:
+            stat = os.stat(file_entry.local_path)
+        except OSError:
+            record = None  # gone since: ClearML's own method reports it as it would have
+        if record is None or (stat.st_size, stat.st_mtime_ns) != record[1:]:
+            return calc_file_hash(file_entry)
+        file_entry.hash, file_entry.size = record[0], record[1]
+        return file_entry
+
+    draft._calc_file_hash = hashed_already
 
 
 def _latest_finalized(name: str, project: str) -> Any:
@@ -95,9 +143,9 @@ def _load(**query: Any) -> Any:
                        "the ClearML files server) answers and that clearml.conf has its credentials") from None
 
 
-def _same_files(dataset: Any, files: Dict[str, str]) -> bool:
+def _same_files(dataset: Any, files: Dict[str, Hashed]) -> bool:
     have = {path: entry.hash for path, entry in dataset.file_entries_dict.items()}
-    return have == files and not dataset.link_entries
+    return have == {path: file.sha256 for path, file in files.items()} and not dataset.link_entries
 
 
 def check_storage(output_url: str) -> None:

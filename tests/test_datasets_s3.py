@@ -233,6 +233,37 @@ def test_changed_file_uploads_only_that_file_and_no_change_creates_nothing(clear
     assert len(dataset_tasks(clearml_server.standin)) == 2
 
 
+def upload_counting_opens(env: dict, folder: Path, out: Path, *args: str) -> Tuple[Any, dict]:
+    """Upload the folder under tests/open_counter.py: path -> {opener: opens} for each file of the folder opened."""
+    result = run_script(["tests/open_counter.py", str(out), str(folder), UPLOAD, "--path", str(folder), *args], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, json.loads(out.read_text())
+
+
+def test_each_file_is_read_once_to_hash_and_once_to_zip_and_an_unchanged_folder_once(clearml_server, s3, tmp_path):
+    # One read of every file to hash it (before any draft exists) and one to zip it into the chunk. If ClearML's
+    # sync_folder hashed the folder again, every new file would be opened three times.
+    env, folder = clearml_server.env, copy_images(tmp_path)
+    files = sorted(p.resolve().as_posix() for p in folder.rglob("*") if p.is_file())
+    _, opens = upload_counting_opens(env, folder, tmp_path / "first.json", "--output_url", url(s3))
+    assert {path: sum(by.values()) for path, by in opens.items()} == dict.fromkeys(files, 2), opens
+
+    creates = len(clearml_server.standin.requests)
+    unchanged, opens = upload_counting_opens(env, folder, tmp_path / "unchanged.json", "--output_url", url(s3))
+    assert "unchanged: no new version" in unchanged.stdout
+    assert {path: sum(by.values()) for path, by in opens.items()} == dict.fromkeys(files, 1), opens
+    assert "tasks.create" not in [endpoint for endpoint, _ in clearml_server.standin.requests[creates:]]
+
+    changed = folder / "circle" / "circle_00.png"
+    shutil.copyfile(folder / "square" / "square_00.png", changed)
+    second, opens = upload_counting_opens(env, folder, tmp_path / "changed.json", "--output_url", url(s3))
+    assert "version 1.0.1 uploaded" in second.stdout
+    expected = dict.fromkeys(files, 1)
+    expected[changed.resolve().as_posix()] = 2  # hashed, then zipped: the only file in the new chunk
+    assert {path: sum(by.values()) for path, by in opens.items()} == expected, opens
+    assert len(dataset_tasks(clearml_server.standin)) == 2
+
+
 def _missing_path(tmp_path: Path, s3: S3Server, env: dict) -> List[str]:
     return ["--path", str(tmp_path / "nowhere"), "--output_url", url(s3)]
 

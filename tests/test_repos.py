@@ -176,3 +176,60 @@ def test_torch_training_runs_under_the_hat_offline(tmp_path: Path) -> None:
     train_args = json.loads((session / "task.json").read_text())["hyperparams"]["train_args"]
     assert {name: p["value"] for name, p in train_args.items() if name in ("epochs", "batch_size", "save_model")} \
         == {"epochs": "1", "batch_size": "32", "save_model": "True"}
+
+
+def _user_repo_with_the_hat(tmp_path: Path, name: str) -> Path:
+    """The fixture with hat.py and clearml_hat/ copied in and its config.yaml written, committed and pushed to a
+    local bare repository, as a user prepares a repo for clearml-agent."""
+    repo = clone(tmp_path, name)
+    shutil.copy(REPO / "hat.py", repo / "hat.py")
+    shutil.copytree(REPO / "clearml_hat", repo / "clearml_hat", ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "requirements.txt").write_text("clearml\npyyaml\ntorch\n")
+    home = tmp_path / "yaml-home"
+    home.mkdir()
+    assert tool([str(REPO / "argparse_to_yaml.py"), "--script", "main.py"], repo, clean_env(home)).returncode == 0
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(git + ["add", "."], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", "training with the hat"], cwd=repo, check=True)
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "remote.git")], check=True)
+    subprocess.run(["git", "remote", "add", "origin", str(tmp_path / "remote.git")], cwd=repo, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "HEAD"], cwd=repo, check=True)
+    return repo
+
+
+def _output_models(standin, task_id: str) -> List[str]:
+    """The names of the task's output models, as the web UI lists them."""
+    ids = [entry["model"] for entry in standin.task(task_id)["models"]["output"]]
+    return [standin.call("models.get_by_id", {"model": model_id})["model"]["name"] for model_id in ids]
+
+
+@pytest.mark.clearml
+def test_torch_training_tracked_against_a_server_records_its_saved_model(tmp_path: Path, clearml_server) -> None:
+    pytest.importorskip("torch")
+    repo = _user_repo_with_the_hat(tmp_path, "mnist_torch")
+    run = tool(["hat.py", "--script", "main.py", "epochs=1", "save_model=true"], repo, clearml_server.env)
+    assert run.returncode == 0, run.stderr
+    (task,) = clearml_server.standin.tasks()
+    assert task["status"] == "completed"
+    assert task["hyperparams"]["train_args"]["save_model"]["value"] == "True"
+    assert _output_models(clearml_server.standin, task["id"]) == ["main - mnist_cnn"]
+    (model,) = clearml_server.standin.call("models.get_all", {"task": [task["id"]]})["models"]
+    assert model["uri"].endswith("mnist_cnn.pt") and model["framework"] == "PyTorch"
+
+
+@pytest.mark.clearml
+def test_agent_runs_the_torch_training_from_the_users_repo(tmp_path: Path, clearml_server, real_agent) -> None:
+    pytest.importorskip("torch")
+    repo = _user_repo_with_the_hat(tmp_path, "mnist_torch")
+    enqueued = tool(["hat.py", "--script", "main.py", "--remote", "epochs=1", "batch_size=16", "save_model=true"],
+                    repo, clearml_server.env)
+    assert enqueued.returncode == 0, enqueued.stderr
+    (task,) = clearml_server.standin.tasks()
+    assert "torch" in task["script"]["requirements"]["pip"]
+    result = real_agent.execute(task["id"])
+    assert result.returncode == 0, result.stdout
+    task = clearml_server.standin.task(task["id"])
+    assert task["status"] == "completed"
+    log = "\n".join(event["msg"] for event in clearml_server.standin.events(task["id"], "log"))
+    assert "finished 1 epochs, batch size 16, lr 1.0" in log
+    assert _output_models(clearml_server.standin, task["id"]) == ["main - mnist_cnn"]

@@ -1,1 +1,3 @@
-"""Shared logic of ClearML Hat: the scripts at the top level are thin commands over these modules."""
+"""ClearML Hat: run an argparse training script under ClearML, with a YAML file as the one source of truth."""
+
+__version__ = "0.4.0"

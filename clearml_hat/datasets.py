@@ -12,9 +12,9 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
-from clearml_hat import tracking
+from clearml_hat import sdk_private, tracking
 from clearml_hat.errors import HatError
 
 
@@ -95,31 +95,8 @@ def _hash_file(file: Path) -> Hashed:
 
 
 def _hand_over_hashes(draft: Any, files: Dict[str, Hashed]) -> None:
-    """Make the draft's sync_folder take the hashes _folder_hashes computed, instead of reading every file again.
-
-    ClearML 2.1 has no public way to pass known hashes: sync_folder and add_files hash every file they add,
-    each through the static method Dataset._calc_file_hash(file_entry), called on the instance (in threads).
-    An instance attribute of that name wins over the static method, for this draft only. A file the hat did
-    not hash, or whose size or mtime changed since, still goes to ClearML's own method. Should a later SDK drop
-    the method, nothing is replaced and ClearML hashes the folder again: correct, one pass slower.
-    """
-    calc_file_hash = getattr(draft, "_calc_file_hash", None)
-    if calc_file_hash is None:
-        return
-    known: Dict[str, Tuple[str, int, int]] = {f.path: (f.sha256, f.size, f.mtime_ns) for f in files.values()}
-
-    def hashed_already(file_entry: Any) -> Any:
-        record = known.get(file_entry.local_path)
-        try:
-            stat = os.stat(file_entry.local_path)
-        except OSError:
-            record = None  # gone since: ClearML's own method reports it as it would have
-        if record is None or (stat.st_size, stat.st_mtime_ns) != record[1:]:
-            return calc_file_hash(file_entry)
-        file_entry.hash, file_entry.size = record[0], record[1]
-        return file_entry
-
-    draft._calc_file_hash = hashed_already
+    """Let the draft's sync_folder take the hashes _folder_hashes computed (a private SDK bet, see sdk_private)."""
+    sdk_private.hand_over_hashes(draft, {f.path: (f.sha256, f.size, f.mtime_ns) for f in files.values()})
 
 
 def _latest_finalized(name: str, project: str) -> Any:
@@ -170,9 +147,9 @@ def storage_problem(output_url: str) -> Optional[str]:
         return (f"{output_url}: no S3 credentials for it; set sdk.aws.s3 key/secret in clearml.conf (for MinIO and "
                 "other S3-compatible stores: a credentials entry whose host matches, and s3://host:port/bucket "
                 "URLs) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
-    # The helper's boto3 bucket is built from clearml.conf exactly as the upload will use it: same endpoint,
-    # same credentials. ClearML has no public call that tells a missing bucket from refused credentials.
-    bucket = helper._container.bucket
+    bucket = sdk_private.s3_bucket(helper)
+    if bucket is None:
+        return None
     try:
         bucket.meta.client.head_bucket(Bucket=bucket.name)
     except ClientError as error:
@@ -189,7 +166,7 @@ def storage_problem(output_url: str) -> Optional[str]:
 
 def _check_uploaded(draft: Any) -> None:
     """Every data chunk the dataset state names must be an artifact with a URI, i.e. uploaded."""
-    uploaded = {name for name, artifact in draft._task.artifacts.items() if artifact.url}
+    uploaded = {name for name, artifact in _dataset_task(draft).artifacts.items() if artifact.url}
     needed = {entry.artifact_name for entry in draft.file_entries if entry.parent_dataset_id == draft.id}
     missing = sorted(needed - uploaded)
     if missing:
@@ -198,7 +175,14 @@ def _check_uploaded(draft: Any) -> None:
 
 def _delete_draft(draft: Any) -> None:
     """Delete the unfinished version's task and whatever of it reached the storage (when it still answers)."""
-    draft._task.delete(delete_artifacts_and_models=True, raise_on_error=False)
+    _dataset_task(draft).delete(delete_artifacts_and_models=True, raise_on_error=False)
+
+
+def _dataset_task(draft: Any) -> Any:
+    """The task that holds a dataset version (its id is the dataset's), with its artifacts as the server has them."""
+    from clearml import Task
+
+    return Task.get_task(task_id=draft.id)
 
 
 def find_dataset(name: Optional[str], project: str, version: Optional[str] = None,

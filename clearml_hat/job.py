@@ -5,10 +5,9 @@ Everything here is plain Python and runs before any ClearML task exists, so bad 
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Sequence, Tuple
 
 from clearml_hat.argv import build_argv
 from clearml_hat.capture import ParserNotReached, capture_parser
@@ -26,11 +25,12 @@ class Job:
     parser: argparse.ArgumentParser  # the captured parser, or a StaticParser when the script stops before it
     values: dict
     argv: List[str]
+    warnings: List[str]  # what the script will see differently from the YAML, and how its parser was read
 
     def argv_for(self, values: dict) -> List[str]:
         """argv for values ClearML handed back (edited in the web UI on a remote run)."""
         values = whole_numbers(self.parser, values)
-        return self.argv if values == self.values else make_argv(self.parser, values)
+        return self.argv if values == self.values else make_argv(self.parser, values)[0]
 
     def train(self, argv: Sequence[str]) -> Any:
         return run_training(self.script, argv)
@@ -40,42 +40,44 @@ def job_from_yaml(script: str, yaml_path: str, overrides: Sequence[str] = ()) ->
     """Read the parser, load the YAML and overrides typed by it, check the values and build argv; HatError if any
     of it fails."""
     script_path = Path(script)
-    parser = read_script_parser(script_path)
+    parser, warnings = read_script_parser(script_path)
     texts = text_keys(parser)
     values = load_values(yaml_path, texts)
     if overrides:
         values = apply_overrides(values, overrides, known_keys(parser), texts)
-    return job_from_values(script_path, values, parser)
+    return _job(script_path, parser, values, warnings)
 
 
-def job_from_values(script: str | Path, values: dict, parser: Optional[argparse.ArgumentParser] = None) -> Job:
+def job_from_values(script: str | Path, values: dict) -> Job:
     """The job for values that are already typed (the task's, under the agent)."""
     script_path = Path(script)
-    parser = parser or read_script_parser(script_path)
+    parser, warnings = read_script_parser(script_path)
+    return _job(script_path, parser, values, warnings)
+
+
+def _job(script: Path, parser: argparse.ArgumentParser, values: dict, warnings: List[str]) -> Job:
     values = whole_numbers(parser, values)
-    return Job(script_path, parser, values, make_argv(parser, values))
+    argv, value_warnings = make_argv(parser, values)
+    return Job(script, parser, values, argv, warnings + value_warnings)
 
 
-def read_script_parser(script: Path) -> argparse.ArgumentParser:
-    """The script's parser; when the script stops before it, the parser its add_argument lines say."""
+def read_script_parser(script: Path) -> Tuple[argparse.ArgumentParser, List[str]]:
+    """The script's parser; when the script stops before it, the parser its add_argument lines say (and a warning
+    saying so)."""
     try:
-        return capture_parser(script)
+        return capture_parser(script), []
     except ParserNotReached as error:
         parser = read_parser(script)
         if parser is None:
             raise HatError(f"{error}; its subcommands cannot be read without running it") from None
-        print(f"hat: warning: {error}; argv comes from its add_argument lines, read without running it",
-              file=sys.stderr)
-        return parser
+        return parser, [f"{error}; argv comes from its add_argument lines, read without running it"]
 
 
-def make_argv(parser: argparse.ArgumentParser, values: dict) -> List[str]:
-    """argv from values, checked against the parser first; every problem is one line of the HatError."""
+def make_argv(parser: argparse.ArgumentParser, values: dict) -> Tuple[List[str], List[str]]:
+    """(argv, warnings) from values, checked against the parser first; every problem is one line of the HatError."""
     problems, warnings = check_values(parser, values)
     if isinstance(parser, StaticParser):
         problems = parser.problems(values) + problems
-    for warning in warnings:
-        print(f"hat: warning: {warning}", file=sys.stderr)
     if problems:
         raise HatError("\n".join(problems))
-    return build_argv(parser, values)
+    return build_argv(parser, values), warnings

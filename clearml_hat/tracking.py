@@ -8,9 +8,10 @@ import numbers
 import os
 import socket
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 from urllib.parse import urlparse
 
+from clearml_hat import sdk_private
 from clearml_hat.errors import HatError
 
 _TASK_ID_VARS = ("CLEARML_TASK_ID", "TRAINS_TASK_ID")
@@ -38,7 +39,7 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
     """
     from clearml import Task
 
-    _report_in_a_thread()
+    sdk_private.report_in_a_thread()
     if requirements and Path(requirements).is_file():
         Task.force_requirements_env_freeze(requirements_file=requirements)
     if offline:
@@ -50,23 +51,6 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
         reuse_last_task_id=False,
         output_uri=output_uri,
     )
-
-
-def _report_in_a_thread() -> None:
-    """The SDK's default reporter runs in a subprocess, and close() then waits about 10 s for it to drain and exit.
-
-    The thread reporter sends the same events. Only this process changes; the user's clearml.conf stays as it is.
-    The class attribute the SDK reads is set directly: `config_obj.set_overrides` does the same but re-reads
-    every configuration file (0.13 s); it is the fallback should the attribute ever go away.
-    """
-    from clearml.backend_interface.task.task import Task as BackendTask
-
-    if hasattr(BackendTask, "_report_subprocess_enabled"):
-        BackendTask._report_subprocess_enabled = False
-    else:
-        from clearml.config import config_obj
-
-        config_obj.set_overrides({"sdk": {"development": {"report_use_subprocess": False}}})
 
 
 def connect_section(task: Any, values: dict, section: str) -> dict:
@@ -115,9 +99,18 @@ def check_server_reachable(or_else: str = "", timeout: float = 5.0) -> None:
         raise HatError(f"the ClearML server {host} does not answer ({reason}); {fixes}") from None
 
 
-def enqueue(task: Any, queue: str, docker: str, docker_args: str, setup_script: Optional[str]) -> None:
-    """Hand the task to clearml-agent: image, docker arguments and setup script, then the queue. Exits."""
-    setup = Path(setup_script).read_text(encoding="utf-8").splitlines() if setup_script else None
-    task.set_base_docker(docker_image=docker, docker_arguments=docker_args or None, docker_setup_bash_script=setup)
-    print(f"hat: task {task.id} goes to queue {queue!r}; the web UI shows it at {task.get_output_log_web_page()}")
-    task.execute_remotely(queue_name=queue, exit_process=True)
+def enqueue(task: Any, queue: str, docker: str, docker_args: str, setup_lines: Optional[List[str]],
+            packages: Optional[List[str]]) -> str:
+    """Hand the task to clearml-agent (image, docker arguments, setup script, packages, then the queue); returns
+    the task's page in the web UI. The steps of Task.execute_remotely, which would exit the process itself."""
+    from clearml import Task
+
+    task.set_base_docker(docker_image=docker, docker_arguments=docker_args or None,
+                         docker_setup_bash_script=setup_lines)
+    if packages is not None:
+        task.set_packages(packages)
+    page = task.get_output_log_web_page()
+    task.close()
+    task.mark_stopped(force=True)
+    Task.enqueue(task, queue_name=queue)
+    return page

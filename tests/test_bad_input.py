@@ -139,9 +139,9 @@ def test_print_argv_and_check_never_import_clearml(tmp_path, offline_env):
     probe = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(REPO)!r})
-        import argparse_to_yaml, hat
-        assert hat.cli(["--script", "train.py", "--train_yaml", "c.yaml", "--print_argv"]) == 0
-        assert argparse_to_yaml.main(["--script", "train.py", "--check", "c.yaml"]) == 0
+        from clearml_hat.cli import main, script_main
+        assert script_main("run", "hat.py", ["--script", "train.py", "--train_yaml", "c.yaml", "--print_argv"]) == 0
+        assert main(["yaml", "--script", "train.py", "--check", "c.yaml"]) == 0
         print(sorted(name for name in sys.modules if name.split(".")[0] == "clearml"))
     """)
     result = run_script(["-c", probe], offline_env, cwd=tmp_path)

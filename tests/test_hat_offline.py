@@ -40,7 +40,7 @@ def test_offline_run_records_train_args_and_trains_with_them(tmp_path, offline_e
     assert result.returncode == 0, result.stderr
     assert "running in ClearML offline mode" in result.stderr
     last_line = result.stdout.strip().splitlines()[-1]
-    assert last_line.startswith("hat: offline session: ") and "clearml-task --import-offline-session" in last_line
+    assert last_line.startswith("hat.py: offline session: ") and "clearml-task --import-offline-session" in last_line
     session_zip = Path(last_line.split()[3].rstrip(";"))
     assert session_zip.is_file()
 

@@ -243,7 +243,7 @@ def test_uncommitted_changes_are_a_warning_and_the_task_is_enqueued(tmp_path, cl
     (work / "train_aip.py").write_text((work / "train_aip.py").read_text() + "\n# tuned\n")
     result = enqueue_from(work, clearml_server)
     assert result.returncode == 0, result.stderr
-    assert "hat: warning: uncommitted changes go to the agent as a diff" in result.stderr
+    assert "hat.py: warning: uncommitted changes go to the agent as a diff" in result.stderr
     assert "train_aip.py" in result.stderr
     assert [t["status"] for t in clearml_server.standin.tasks()] == ["queued"]
 

@@ -225,7 +225,9 @@ def test_agent_runs_the_torch_training_from_the_users_repo(tmp_path: Path, clear
                     repo, clearml_server.env)
     assert enqueued.returncode == 0, enqueued.stderr
     (task,) = clearml_server.standin.tasks()
-    assert "torch" in task["script"]["requirements"]["pip"]
+    # The default image is a PyTorch one: torch stays out of the packages, the hat's own are added.
+    assert task["script"]["requirements"]["pip"].splitlines() == ["clearml", "pyyaml"]
+    assert "has torch: left out of the task's packages" in enqueued.stderr
     result = real_agent.execute(task["id"])
     assert result.returncode == 0, result.stdout
     task = clearml_server.standin.task(task["id"])

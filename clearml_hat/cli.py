@@ -1,0 +1,157 @@
+"""The one command-line edge: `clearml-hat run|yaml|upload|init` (also `python -m clearml_hat`), and the scripts
+hat.py, argparse_to_yaml.py and data/upload_dataset_to_s3.py, which are this module's commands under old names.
+
+    clearml-hat init --script train.py          # put the hat into your repo: hat.py, clearml_hat/, config.yaml
+    clearml-hat yaml --script train.py --check config.yaml
+    clearml-hat run --script train.py epochs=5  # the same as python hat.py --script train.py epochs=5
+    clearml-hat upload --path data/cats --dataset_name cats --output_url s3://bucket/datasets
+
+Here, and only here, errors become messages and exit codes: a HatError is one `prog: error: ...` line per
+problem and exit 2; everything below returns an exit code or raises.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Callable, Dict, List, Optional, Sequence
+
+from clearml_hat import __version__
+from clearml_hat.console import Console
+from clearml_hat.errors import HatError
+from clearml_hat.settings import StoredSettings
+
+DEFAULTS = StoredSettings()
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="training values to change for this run")
+    parser.add_argument("--train_yaml", default="config.yaml", help="YAML file with the training values")
+    parser.add_argument("--script", default=DEFAULTS.script, help="training script to run")
+    parser.add_argument("--project", default=DEFAULTS.project, help="ClearML project of the task")
+    parser.add_argument("--task_name", default=DEFAULTS.task_name, help="ClearML task name (default: the script's)")
+    parser.add_argument("--offline", action="store_true", help="record the run in ClearML's offline mode")
+    parser.add_argument("--print_argv", action="store_true", help="print the training argv as JSON and exit")
+    parser.add_argument("--output_uri", default=DEFAULTS.output_uri,
+                        help="where the task's outputs go, e.g. s3://bucket/models")
+
+    remote = parser.add_argument_group("remote runs on a clearml-agent queue")
+    remote.add_argument("--remote", action="store_true", help="enqueue the run instead of training here")
+    remote.add_argument("--queue", default=DEFAULTS.queue, help="clearml-agent queue to enqueue on")
+    remote.add_argument("--docker", default=DEFAULTS.docker, help="docker image the agent runs the task in")
+    remote.add_argument("--docker_args", default=DEFAULTS.docker_args,
+                        help="extra `docker run` arguments, e.g. '--ipc=host'")
+    remote.add_argument("--docker_setup_script", default=DEFAULTS.docker_setup_script,
+                        help="bash script run in the container first")
+    remote.add_argument("--requirements", default=DEFAULTS.requirements,
+                        help="pip requirements recorded on the task, which the agent installs (default: "
+                             "requirements.txt beside the script, else at the repo root)")
+    remote.add_argument("--keep_image_packages", action="store_true",
+                        help="keep torch, torchvision and torchaudio in the task's packages in a PyTorch image")
+    remote.add_argument("--force", action="store_true", help="enqueue despite the git checks")
+
+    data = parser.add_argument_group("training on a ClearML Dataset (S3)")
+    data.add_argument("--s3", action="store_true", help="train on a ClearML Dataset's cached local copy")
+    data.add_argument("--dataset_name", default=DEFAULTS.dataset_name,
+                      help="name of the ClearML Dataset (the default is what data/upload_dataset_to_s3.py uploads)")
+    data.add_argument("--data_proj_name", default=DEFAULTS.data_proj_name, help="ClearML project of the dataset")
+    data.add_argument("--dataset_version", default=DEFAULTS.dataset_version,
+                      help="dataset version (default: the latest)")
+    data.add_argument("--dataset_id", default=DEFAULTS.dataset_id, help="dataset id (instead of name and version)")
+    data.add_argument("--data_key", default=DEFAULTS.data_key, help="training value that gets the local copy's path")
+
+
+def add_yaml_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--script", default=DEFAULTS.script, help="training script whose parser is read")
+    parser.add_argument("-o", "--output", default="config.yaml", help="YAML file to write")
+    parser.add_argument("--check", metavar="YAML", help="validate this YAML against the parser instead of writing")
+
+
+def add_upload_arguments(parser: argparse.ArgumentParser, default_path: Optional[str] = None) -> None:
+    parser.add_argument("--path", default=default_path, required=default_path is None, help="folder to upload")
+    parser.add_argument("--dataset_name", default=DEFAULTS.dataset_name, help="name of the ClearML Dataset")
+    parser.add_argument("--dataset_project", default=DEFAULTS.data_proj_name, help="ClearML project of the dataset")
+    parser.add_argument("--output_url", default=None,
+                        help="where the files go, e.g. s3://bucket/prefix (default: the ClearML files server)")
+    parser.add_argument("--tags", nargs="*", default=[], help="tags of the new version")
+
+
+def add_init_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", default=".", help="the repo to prepare (default: this folder)")
+    parser.add_argument("--script", required=True, help="the training script, relative to the repo")
+    parser.add_argument("-o", "--output", default="config.yaml", help="YAML file to write, relative to the repo")
+    parser.add_argument("--force", action="store_true", help="prepare a folder that is not a git checkout")
+
+
+def run_command(options: argparse.Namespace, console: Console) -> int:
+    from clearml_hat.run import run
+
+    return run(options, console)
+
+
+def yaml_command(options: argparse.Namespace, console: Console) -> int:
+    from clearml_hat.yaml_command import check_config, write_config
+
+    if options.check:
+        return check_config(options.script, options.check, console)
+    write_config(options.script, options.output, console)
+    return 0
+
+
+def upload_command(options: argparse.Namespace, console: Console) -> int:
+    from clearml_hat.datasets import upload_folder
+
+    upload = upload_folder(options.path, options.dataset_name, options.dataset_project, options.output_url,
+                           options.tags)
+    if upload.created:
+        console.out(f"dataset {options.dataset_name!r} version {upload.version} uploaded: id {upload.dataset_id}")
+    else:
+        console.out(f"dataset {options.dataset_name!r} unchanged: no new version; latest is {upload.version}, "
+                    f"id {upload.dataset_id}")
+    return 0
+
+
+def init_command(options: argparse.Namespace, console: Console) -> int:
+    from clearml_hat.init_repo import init_repo
+
+    init_repo(options.folder, options.script, options.output, options.force, console)
+    return 0
+
+
+Command = Callable[[argparse.Namespace, Console], int]
+COMMANDS: Dict[str, tuple] = {
+    "run": (add_run_arguments, run_command, "run a training under ClearML (what hat.py does)"),
+    "yaml": (add_yaml_arguments, yaml_command, "write config.yaml from a script's parser, or --check one"),
+    "upload": (add_upload_arguments, upload_command, "upload a folder as a new version of a ClearML Dataset"),
+    "init": (add_init_arguments, init_command, "put the hat into a repo: hat.py, clearml_hat/, config.yaml"),
+}
+
+
+def main(argv: Optional[Sequence[str]] = None, prog: str = "clearml-hat") -> int:
+    """`clearml-hat COMMAND ...`"""
+    parser = argparse.ArgumentParser(prog=prog, description="Run an argparse training script under ClearML.")
+    parser.add_argument("--version", action="version", version=f"clearml-hat {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (add_arguments, _, summary) in COMMANDS.items():
+        add_arguments(commands.add_parser(name, help=summary, description=summary))
+    options = parser.parse_args(argv)
+    return _dispatch(COMMANDS[options.command][1], options, Console(f"{prog} {options.command}"))
+
+
+def script_main(command: str, prog: str, argv: Optional[List[str]] = None, description: str = "",
+                **defaults: str) -> int:
+    """One command under a script's own name (hat.py is `run`), with its own defaults for some flags."""
+    add_arguments, handler, summary = COMMANDS[command]
+    parser = argparse.ArgumentParser(prog=prog, description=description or summary)
+    if command == "upload":
+        add_upload_arguments(parser, defaults.pop("path", None))
+    else:
+        add_arguments(parser)
+    parser.set_defaults(**defaults)
+    return _dispatch(handler, parser.parse_args(argv), Console(prog))
+
+
+def _dispatch(handler: Command, options: argparse.Namespace, console: Console) -> int:
+    try:
+        return handler(options, console)
+    except HatError as error:
+        console.error(str(error))
+        return 2

@@ -1,0 +1,81 @@
+"""The init command: put the hat into a user's repo, so that `python hat.py` runs there and on clearml-agent.
+
+The agent clones the repo and runs `python hat.py`; it has no clearml-hat installed, so the repo gets what that
+needs: a hat.py that runs the user's script, a copy of this package (clearml_hat/, its version in __init__.py,
+so copies can be told apart and upgraded by running init again) and config.yaml from the script's parser. A file
+that is there already and differs is kept as <name>.bak first: nothing the user changed is lost.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import List
+
+from clearml_hat import __version__
+from clearml_hat.console import Console
+from clearml_hat.errors import HatError
+from clearml_hat.yaml_command import write_config
+
+PACKAGE = Path(__file__).resolve().parent
+HAT_PY = '''"""Run {script} under ClearML with config.yaml as the one source of truth (clearml-hat {version}).
+
+    python hat.py                         # train here, tracked (offline without a ClearML server)
+    python hat.py epochs=5 --print_argv   # the argv the training would get
+    python hat.py --remote --queue gpu    # enqueue on a clearml-agent queue
+"""
+import sys
+
+from clearml_hat.cli import script_main
+
+if __name__ == "__main__":
+    sys.exit(script_main("run", "hat.py", script={script!r}))
+'''
+
+
+def init_repo(folder: str, script: str, output: str, force: bool, console: Console) -> List[Path]:
+    """Write hat.py, clearml_hat/ and the YAML into folder; returns the files written."""
+    repo = Path(folder).resolve()
+    if not repo.is_dir():
+        raise HatError(f"{folder}: no such folder; give the repo to prepare")
+    if not force and not _is_git_checkout(repo):
+        raise HatError(f"{folder} is not a git checkout, and clearml-agent clones the code from git: `git init` "
+                       "there (or clone your repo), or give --force")
+    if not (repo / script).is_file():
+        raise HatError(f"{script}: no such file in {repo}; give --script relative to the repo")
+    written = [_write(repo / "hat.py", HAT_PY.format(script=script, version=__version__), console)]
+    if repo / "clearml_hat" != PACKAGE:  # the hat's own repo has it already
+        for source in sorted(PACKAGE.glob("*.py")):
+            written.append(_write(repo / "clearml_hat" / source.name, source.read_text(encoding="utf-8"), console))
+    written.append(write_config(str(repo / script), str(repo / output), console))
+    _say_next(repo, script, output, console)
+    return written
+
+
+def _write(path: Path, text: str, console: Console) -> Path:
+    if path.is_file() and path.read_text(encoding="utf-8") != text:
+        backup = path.with_name(path.name + ".bak")
+        shutil.copy2(path, backup)
+        console.note(f"kept the previous {path} as {backup}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _is_git_checkout(folder: Path) -> bool:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=folder, capture_output=True,
+                              text=True, timeout=30)
+    except FileNotFoundError:
+        return False
+    return done.returncode == 0 and done.stdout.strip() == "true"
+
+
+def _say_next(repo: Path, script: str, output: str, console: Console) -> None:
+    console.out(f"clearml-hat {__version__} is in {repo}: hat.py, clearml_hat/ and {output} for {script}. Next:")
+    for line in (f"python -m clearml_hat yaml --script {script} --check {output}   # after editing {output}",
+                 f"python hat.py --print_argv     # the argv {script} gets from {output}",
+                 "python hat.py                  # a tracked run here (offline without a ClearML server)",
+                 f"git add hat.py clearml_hat {output} && git commit -m 'Train under ClearML' && git push",
+                 "python hat.py --remote --queue compute   # then on clearml-agent"):
+        console.out(f"    {line}")

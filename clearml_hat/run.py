@@ -1,0 +1,160 @@
+"""The run command (`python hat.py`, `clearml-hat run`): one training under ClearML, here or on a queue.
+
+A run: read the parser, load config.yaml and the `key=value` overrides typed by it, check them, start the ClearML
+task, connect the hat's settings (`hat`) and the values (`train_args`, editable in the web UI), turn the values
+ClearML hands back into argv with the script's parser, import the training late and call `main(argv)` (or run
+the script as `__main__`). With --remote the task goes to a clearml-agent queue instead; under the agent,
+`python hat.py` runs with no arguments and takes its settings and values from the task.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from clearml_hat import __version__, datasets, tracking
+from clearml_hat.console import Console
+from clearml_hat.errors import HatError
+from clearml_hat.job import Job, job_from_values, job_from_yaml
+from clearml_hat.preflight import git_problems
+from clearml_hat.repo import find_requirements, repo_root
+from clearml_hat.requirements import task_packages
+from clearml_hat.settings import SECTION, StoredSettings
+
+TRAIN_SECTION = "train_args"
+HAT_FILES = Path(__file__).resolve().parent
+
+
+def run(options: argparse.Namespace, console: Console) -> int:
+    """Run (or enqueue) the training the options describe; returns the exit code."""
+    if tracking.running_under_agent():
+        return run_on_agent(console)
+    job = job_from_yaml(options.script, options.train_yaml, options.overrides)
+    for warning in job.warnings:
+        console.warn(warning)
+    if options.print_argv:
+        console.out(json.dumps(job.argv))
+        return 0
+    settings = StoredSettings.from_options(options)
+    settings.requirements = settings.requirements or default_requirements(job.script, options.remote, console)
+    if options.remote:
+        check_remote_ready(settings, job, options.force, console)
+    offline = choose_offline(options, console)
+    if settings.s3:
+        check_data_key(settings.data_key, job.values)
+        settings.dataset_id = find_dataset(settings)
+    task = tracking.start_task(settings.project, settings.task_name or job.script.stem, offline, settings.output_uri,
+                               settings.requirements)
+    tracking.connect_section(task, settings.to_section(), SECTION)
+    values = tracking.connect_section(task, job.values, TRAIN_SECTION)
+    if options.remote:
+        return enqueue(task, settings, options.keep_image_packages, console)
+    return train(task, settings, job, values, console)
+
+
+def run_on_agent(console: Console) -> int:
+    """The agent's `python hat.py`: settings and training values come from the task (web-UI edits included)."""
+    task = tracking.start_task(StoredSettings.project, "hat", offline=False)
+    settings = StoredSettings.from_section(tracking.connect_section(task, StoredSettings().to_section(), SECTION))
+    if settings.hat_version != __version__:
+        console.warn(f"the task was made with clearml-hat {settings.hat_version}; this agent runs {__version__} "
+                     "(from the repo's clearml_hat/); update one of them if they disagree")
+    values = tracking.connect_section(task, tracking.section_values(task, TRAIN_SECTION), TRAIN_SECTION)
+    job = job_from_values(settings.script, values)
+    for warning in job.warnings:
+        console.warn(warning)
+    if settings.s3 and not settings.dataset_id:  # a clone whose dataset_id was cleared in the web UI
+        check_data_key(settings.data_key, job.values)
+        settings.dataset_id = find_dataset(settings)
+    return train(task, settings, job, job.values, console)
+
+
+def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: Console) -> int:
+    if settings.s3:
+        # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
+        values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id or "")}
+    result = job.train(job.argv_for(values))
+    tracking.report_result(task, result)
+    session_zip = tracking.close_task(task)
+    if session_zip:
+        console.out(f"{console.prog}: offline session: {session_zip}; import it with: "
+                    f"clearml-task --import-offline-session {session_zip}")
+    return 0
+
+
+def enqueue(task: Any, settings: StoredSettings, keep_image_packages: bool, console: Console) -> int:
+    packages = None
+    if settings.requirements:
+        packages = task_packages(Path(settings.requirements), settings.docker, keep_image_packages)
+        if packages.left_out:
+            console.note(f"{settings.docker} has {', '.join(packages.left_out)}: left out of the task's packages so "
+                         "the agent keeps the image's build (--keep_image_packages keeps them)")
+    setup = Path(settings.docker_setup_script).read_text(encoding="utf-8").splitlines() \
+        if settings.docker_setup_script else None
+    page = tracking.enqueue(task, settings.queue, settings.docker, settings.docker_args, setup,
+                            packages.lines if packages else None)
+    console.out(f"{console.prog}: task {task.id} goes to queue {settings.queue!r}; the web UI shows it at {page}")
+    return 0
+
+
+def default_requirements(script: Path, remote: bool, console: Console) -> Optional[str]:
+    """requirements.txt beside the script, else at the repo root; a repo without one still goes remote."""
+    found = find_requirements(script)
+    if found is None and remote:
+        console.note(f"no requirements.txt beside {script} or at its repo root {repo_root(script)}: the task lists "
+                     "only the packages ClearML finds in hat.py, so the docker image must have the training's (or "
+                     "give --requirements)")
+    if found is None:
+        return None
+    relative = os.path.relpath(found)
+    return str(found) if relative.startswith(os.pardir) else relative
+
+
+def choose_offline(options: argparse.Namespace, console: Console) -> bool:
+    """Offline mode when asked, or when there is no server to talk to; a configured server must answer."""
+    if options.offline or not tracking.clearml_configured():
+        if options.remote or options.s3:
+            flag = "--remote" if options.remote else "--s3"
+            raise HatError(f"{flag} needs a ClearML server: run clearml-init (or set CLEARML_API_HOST), "
+                           "and leave out --offline")
+        reason = "--offline" if options.offline else "no ClearML configuration found (clearml-init makes one)"
+        console.note(f"{reason}: running in ClearML offline mode")
+        return True
+    tracking.check_server_reachable(or_else="run with --offline")
+    return False
+
+
+def check_data_key(data_key: str, values: dict) -> None:
+    if data_key not in values:
+        raise HatError(f"--data_key {data_key!r} is not a training value; name the one that holds the data "
+                       f"folder, one of: {', '.join(values)}")
+
+
+def find_dataset(settings: StoredSettings) -> str:
+    if not (settings.dataset_id or settings.dataset_name):
+        raise HatError("--s3 needs --dataset_name (or --dataset_id): the ClearML Dataset to train on")
+    return datasets.find_dataset(settings.dataset_name, settings.data_proj_name, settings.dataset_version,
+                                 settings.dataset_id)
+
+
+def check_remote_ready(settings: StoredSettings, job: Job, force: bool, console: Console) -> None:
+    """Stop before anything is enqueued if the agent could not run this commit; say why, one line each."""
+    for name in (settings.requirements, settings.docker_setup_script):
+        if name and not Path(name).is_file():
+            raise HatError(f"{name}: no such file; give an existing file or leave the flag out")
+    # ClearML records the running script as the task's entry point, and the agent runs it in its clone.
+    entry = Path(os.path.abspath(sys.argv[0]))
+    if entry.name != "hat.py":
+        raise HatError("a remote run starts from the hat.py in your repo, which the agent runs there: "
+                       "`clearml-hat init --script TRAIN.py` puts it in, then `python hat.py --remote ...`")
+    if force:
+        return
+    needed = [job.script, entry, *sorted(HAT_FILES.glob("*.py"))]
+    problems, warnings = git_problems(job.script.resolve().parent, needed)
+    for warning in warnings:
+        console.warn(warning)
+    if problems:
+        raise HatError("\n".join(f"{problem} (--force skips this check)" for problem in problems))

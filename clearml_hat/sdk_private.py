@@ -1,0 +1,62 @@
+"""Every use of a private ClearML SDK attribute, each a bet on its internals (tested with clearml 1.14 and 2.1).
+
+Each function says what the private attribute buys and falls back to the public way (or to doing without) when
+the attribute is gone, so a newer SDK makes the hat slower or less precise, never wrong.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional, Tuple
+
+
+def report_in_a_thread() -> None:
+    """Send the task's events from a thread, not from the SDK's default subprocess, for this process only.
+
+    With the subprocess reporter close() waits about 10 s for it to drain and exit. The class attribute the
+    reporter reads is set directly; the public `config_obj.set_overrides` does the same but re-reads every
+    configuration file (0.13 s). The user's clearml.conf is never touched.
+    """
+    from clearml.backend_interface.task.task import Task as BackendTask
+
+    if hasattr(BackendTask, "_report_subprocess_enabled"):
+        BackendTask._report_subprocess_enabled = False
+    else:
+        from clearml.config import config_obj
+
+        config_obj.set_overrides({"sdk": {"development": {"report_use_subprocess": False}}})
+
+
+def s3_bucket(helper: Any) -> Optional[Any]:
+    """The boto3 Bucket a StorageHelper uploads with (same endpoint, same credentials as clearml.conf gives it), to
+    tell a missing bucket from refused credentials before an upload; ClearML has no public call for that. None
+    when the attribute is gone: the upload then fails with the SDK's own, vaguer, error."""
+    container = getattr(helper, "_container", None)
+    return getattr(container, "bucket", None)
+
+
+def hand_over_hashes(draft: Any, known: Dict[str, Tuple[str, int, int]]) -> None:
+    """Make the draft's sync_folder take hashes already computed instead of reading every file again.
+
+    known: absolute posix path -> (sha256, size, mtime_ns) as the file was when hashed. ClearML 2.1 has no public
+    way to pass known hashes: sync_folder and add_files hash every file they add, each through the static method
+    Dataset._calc_file_hash(file_entry), called on the instance (in threads). An instance attribute of that name
+    wins over the static method, for this draft only. A file not in `known`, or whose size or mtime changed
+    since, still goes to ClearML's own method. Without the method nothing is replaced and ClearML hashes the
+    folder again: correct, one pass slower.
+    """
+    calc_file_hash = getattr(draft, "_calc_file_hash", None)
+    if calc_file_hash is None:
+        return
+
+    def hashed_already(file_entry: Any) -> Any:
+        record = known.get(file_entry.local_path)
+        try:
+            stat = os.stat(file_entry.local_path)
+        except OSError:
+            record = None  # gone since: ClearML's own method reports it as it would have
+        if record is None or (stat.st_size, stat.st_mtime_ns) != record[1:]:
+            return calc_file_hash(file_entry)
+        file_entry.hash, file_entry.size = record[0], record[1]
+        return file_entry
+
+    draft._calc_file_hash = hashed_already

@@ -18,17 +18,16 @@ from decimal import Decimal
 from typing import Any, Dict, List, Optional, Tuple
 
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import (
-    argument_actions,
+from clearml_hat.parser_keys import (
+    ParserKey,
     chosen_parsers,
     known_choices,
-    parse_defaults,
-    required_keys,
-    same_value,
+    parser_keys,
     subcommand_key,
-    yaml_value,
+    subparsers_action,
 )
 from clearml_hat.stand_ins import is_stand_in
+from clearml_hat.yaml_values import same_value, yaml_value
 
 # BooleanOptionalAction (--x / --no-x) exists from Python 3.9 on.
 BOOLEAN_OPTIONAL = getattr(argparse, "BooleanOptionalAction", None)
@@ -46,14 +45,14 @@ def build_argv(parser: argparse.ArgumentParser, values: dict) -> List[str]:
     path, problem = chosen_parsers(parser, values)
     if problem:
         raise HatError(problem)
+    path_keys = [parser_keys(each) for each in path]
     defaults: Dict[str, Any] = {}
     owner: Dict[str, int] = {}  # a dest in a subcommand too is read from the subcommand (its namespace wins)
-    for depth, each in enumerate(path):
-        required = required_keys(each)
-        defaults.update({k: None if k in required else yaml_value(v) for k, v in parse_defaults(each).items()})
-        owner.update({a.dest: depth for a in argument_actions(each)})
+    for depth, keys in enumerate(path_keys):
+        defaults.update({key.key: key.default for key in keys})
+        owner.update({key.key: depth for key in keys})
     expected: Dict[str, Any] = {}
-    argv = _parser_argv(path, 0, values, defaults, owner, expected)
+    argv = _parser_argv(path, path_keys, 0, values, defaults, owner, expected)
     if not any(_unverifiable(action) for each in path for action in each._actions):
         _self_check(parser, argv, expected)
     return argv
@@ -66,8 +65,8 @@ def _unverifiable(action: argparse.Action) -> bool:
             or is_stand_in(action.type) or (action.choices is not None and known_choices(action) is None))
 
 
-def _parser_argv(path: List[argparse.ArgumentParser], depth: int, values: dict, defaults: Dict[str, Any],
-                 owner: Dict[str, int], expected: Dict[str, Any]) -> List[str]:
+def _parser_argv(path: List[argparse.ArgumentParser], path_keys: List[List[ParserKey]], depth: int, values: dict,
+                 defaults: Dict[str, Any], owner: Dict[str, int], expected: Dict[str, Any]) -> List[str]:
     """This parser's part of argv: options first, then positionals, then the subcommand and its part.
 
     Positionals come after the options because a REMAINDER positional swallows any option after it, and the
@@ -75,13 +74,8 @@ def _parser_argv(path: List[argparse.ArgumentParser], depth: int, values: dict, 
     first, so an option with nargs='*' at the end cannot swallow them.
     """
     parser = path[depth]
-    groups: Dict[str, List[argparse.Action]] = {}
-    subparsers = None
-    for action in argument_actions(parser):
-        if isinstance(action, argparse._SubParsersAction):
-            subparsers = action
-        elif owner.get(action.dest) == depth:
-            groups.setdefault(action.dest, []).append(action)
+    subparsers = subparsers_action(parser)
+    groups = {key.key: list(key.actions) for key in path_keys[depth] if owner.get(key.key) == depth}
     options: List[Tuple[str, List[str], Any, bool]] = []  # (key, tokens, nargs of the action used, at default)
     positionals: List[Tuple[str, argparse.Action, Any]] = []
     for key, actions in groups.items():
@@ -102,7 +96,7 @@ def _parser_argv(path: List[argparse.ArgumentParser], depth: int, values: dict, 
     positional_tokens, tail = _positional_tokens(parser, positionals, defaults, expected)
     if subparsers is not None and values.get(subcommand_key(subparsers, depth)) is not None:
         name = values[subcommand_key(subparsers, depth)]
-        tail += [name, *_parser_argv(path, depth + 1, values, defaults, owner, expected)]
+        tail += [name, *_parser_argv(path, path_keys, depth + 1, values, defaults, owner, expected)]
         if subparsers.dest != argparse.SUPPRESS:
             expected[subparsers.dest] = name
     # An option with nargs=REMAINDER takes all that follows it: it goes last.

@@ -8,84 +8,72 @@ A problem stops the run; a warning is something the script will see differently 
 from __future__ import annotations
 
 import argparse
-import difflib
-from typing import Any, Dict, List, Tuple
+from typing import Any, List, NamedTuple, Optional
 
 from clearml_hat.argv import build_argv, key_tokens
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import (
-    argument_actions,
-    chosen_parsers,
-    describe_arguments,
-    known_choices,
-    known_keys,
-    parse_defaults,
-    required_keys,
-    same_value,
-    yaml_value,
-)
+from clearml_hat.parser_keys import ParserKey, chosen_parsers, known_choices, parser_keys
+from clearml_hat.parser_values import describe_arguments, known_keys
+from clearml_hat.yaml_config import closest_key
+from clearml_hat.yaml_values import same_value, yaml_value
 
 
-def check_values(parser: argparse.ArgumentParser, values: dict) -> Tuple[List[str], List[str]]:
-    """(problems, warnings), one line each, for values meant for parser."""
+class Checked(NamedTuple):
+    problems: List[str]  # one line each; any stops the run
+    warnings: List[str]  # what the script will see differently from the YAML
+    argv: Optional[List[str]]  # the argv, built once, when there is no problem
+
+
+def check_values(parser: argparse.ArgumentParser, values: dict) -> Checked:
+    """Every problem and warning of values meant for parser, one line each, and the argv when there is none."""
     problems: List[str] = []
     warnings: List[str] = []
     known = known_keys(parser)
     for key in values:
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "remove it"
-            problems.append(f"{key}: unknown key; {hint}")
+            close = closest_key(key, known)
+            problems.append(f"{key}: unknown key; {f'did you mean {close!r}?' if close else 'remove it'}")
     path, problem = chosen_parsers(parser, values)
     problems += [problem] if problem else []
     chosen_keys = set()
     for each in path:
-        chosen_keys.update(_check_parser(each, values, problems, warnings))
+        for key in parser_keys(each):
+            chosen_keys.add(key.key)
+            _check_key(each, key, values.get(key.key), problems, warnings)
     for doc in describe_arguments(parser):
         value = values.get(doc.key)
         if doc.subcommand and doc.key not in chosen_keys and value is not None and not same_value(value, doc.value):
             problems.append(f"{doc.key}: belongs to subcommand {doc.subcommand!r}, which is not chosen; "
                             f"choose it or remove the key")
-    if not problems:
-        try:
-            build_argv(parser, values)
-        except HatError as err:
-            problems.append(str(err))
-    return problems, warnings
+    if problems:
+        return Checked(problems, warnings, None)
+    try:
+        return Checked(problems, warnings, build_argv(parser, values))
+    except HatError as err:
+        return Checked([str(err)], warnings, None)
 
 
-def _check_parser(parser: argparse.ArgumentParser, values: dict, problems: List[str],
-                  warnings: List[str]) -> List[str]:
-    """Check the keys of one chosen parser; returns them."""
-    defaults = {key: yaml_value(value) for key, value in parse_defaults(parser).items()}
-    required = required_keys(parser)
-    groups: Dict[str, List[argparse.Action]] = {}
-    for action in argument_actions(parser):
-        if not isinstance(action, argparse._SubParsersAction):
-            groups.setdefault(action.dest, []).append(action)
-    for key, actions in groups.items():
-        value = values.get(key)
-        if value is None:
-            if key in required:
-                flags = ", ".join(s for a in actions for s in a.option_strings) or "positional"
-                problems.append(f"{key}: a value is required ({flags}); set it in the YAML")
-            continue
-        default = None if key in required else defaults.get(key)
-        if same_value(value, default):
-            continue  # left out of argv: the script gets its own default
-        try:
-            _, parsed, action = key_tokens(parser, key, actions, value, default)
-        except HatError as err:
-            problems.append(str(err))
-            continue
-        items = parsed if isinstance(parsed, list) and action.nargs != 0 and action.nargs is not None else [parsed]
-        bad = [item for item in items if not _in_choices(item, action)]
-        if bad:
-            problems.append(f"{key}: {bad[0]!r} is not one of the choices {_choices_text(action.choices)}")
-        if action.nargs != 0 and action.type is None and not all(isinstance(i, str) for i in _flat(value)):
-            warnings.append(f"{key}: the script's option has no type=, so {value!r} reaches it as the string "
-                            f"{parsed!r}; add type= to the argument, or quote the value in the YAML")
-    return list(groups)
+def _check_key(parser: argparse.ArgumentParser, key: ParserKey, value: Any, problems: List[str],
+               warnings: List[str]) -> None:
+    if value is None:
+        if key.required:
+            problems.append(f"{key.key}: a value is required ({', '.join(key.flags) or 'positional'}); set it in "
+                            "the YAML")
+        return
+    if same_value(value, key.default):
+        return  # left out of argv: the script gets its own default
+    try:
+        _, parsed, action = key_tokens(parser, key.key, list(key.actions), value, key.default)
+    except HatError as err:
+        problems.append(str(err))
+        return
+    items = parsed if isinstance(parsed, list) and action.nargs != 0 and action.nargs is not None else [parsed]
+    bad = [item for item in items if not _in_choices(item, action)]
+    if bad:
+        problems.append(f"{key.key}: {bad[0]!r} is not one of the choices {_choices_text(action.choices)}")
+    if action.nargs != 0 and action.type is None and not all(isinstance(i, str) for i in _flat(value)):
+        warnings.append(f"{key.key}: the script's option has no type=, so {value!r} reaches it as the string "
+                        f"{parsed!r}; add type= to the argument, or quote the value in the YAML")
 
 
 def _in_choices(item: Any, action: argparse.Action) -> bool:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Sequence, Tuple
 
-from clearml_hat.argv import build_argv
 from clearml_hat.capture import ParserNotReached, capture_parser
 from clearml_hat.check import check_values
 from clearml_hat.errors import HatError
@@ -75,9 +74,8 @@ def read_script_parser(script: Path) -> Tuple[argparse.ArgumentParser, List[str]
 
 def make_argv(parser: argparse.ArgumentParser, values: dict) -> Tuple[List[str], List[str]]:
     """(argv, warnings) from values, checked against the parser first; every problem is one line of the HatError."""
-    problems, warnings = check_values(parser, values)
-    if isinstance(parser, StaticParser):
-        problems = parser.problems(values) + problems
-    if problems:
+    checked = check_values(parser, values)
+    problems = (parser.problems(values) if isinstance(parser, StaticParser) else []) + checked.problems
+    if problems or checked.argv is None:
         raise HatError("\n".join(problems))
-    return build_argv(parser, values), warnings
+    return checked.argv, checked.warnings

@@ -33,7 +33,7 @@ def check_config(script: str, yaml_path: str, console: Console) -> int:
     """Print every problem of the YAML, one line each, and return 1; or print `ok` and return 0."""
     parser = capture_parser(script)
     values = whole_numbers(parser, load_values(yaml_path, text_keys(parser)))
-    problems, warnings = check_values(parser, values)
+    problems, warnings, _ = check_values(parser, values)
     for line in warnings:
         console.out(f"{yaml_path}: warning: {line}")
     for line in problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import yaml
 
@@ -176,10 +176,16 @@ def apply_overrides(values: dict, overrides: Sequence[str], known_keys: Iterable
 
 def did_you_mean(key: str, known: Sequence[str]) -> str:
     """A ' (did you mean ...?)' tail naming the closest known key, or a list of valid keys."""
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+    close = closest_key(key, known)
     if close:
-        return f" (did you mean {close[0]!r}?)"
+        return f" (did you mean {close!r}?)"
     return f"; valid keys: {', '.join(known)}" if known else ""
+
+
+def closest_key(key: str, known: Sequence[str]) -> Optional[str]:
+    """The known key a mistyped one most likely meant (epoch -> epochs), or None."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+    return close[0] if close else None
 
 
 def render_yaml(docs: Sequence[Any], script: str, output: str) -> str:

@@ -17,8 +17,9 @@ from typing import Dict, Iterator, List, NamedTuple
 import pytest
 
 from clearml_hat.capture import capture_parser
-from clearml_hat.parser_values import same_value, text_keys, yaml_value
+from clearml_hat.parser_values import text_keys
 from clearml_hat.yaml_config import load_values, parse_value
+from clearml_hat.yaml_values import same_value, yaml_value
 from tests.conftest import REPO, clean_env
 from tests.missing_modules import hidden, missing_env
 

@@ -30,9 +30,11 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Se
 import pytest
 
 from clearml_hat.capture import capture_parser
-from clearml_hat.parser_values import known_choices, text_keys, yaml_value
+from clearml_hat.parser_keys import known_choices
+from clearml_hat.parser_values import text_keys
 from clearml_hat.stand_ins import is_stand_in
 from clearml_hat.yaml_config import load_values
+from clearml_hat.yaml_values import yaml_value
 from tests.conftest import clean_env
 from tests.missing_modules import hidden, missing_env
 

@@ -1,0 +1,188 @@
+"""The one model of a parser key: what describing, checking and building argv all read about a YAML key.
+
+    for key in parser_keys(parser):       # one ParserKey per dest, in the parser's order (subcommands apart)
+        key.key, key.actions, key.default, key.required, key.choices, key.takes_text
+
+A key is an argparse dest. Several actions may store into it (`--x` / `--no-x`, append and append_const); its
+default is what `parse_args([])` gives, as a YAML value (None when the key is required). Subcommands are walked
+with chosen_parsers (the parsers a set of values picks) and all_parsers.
+
+To support a new kind of argparse action, teach argv._action_tokens how to say a value with it on the command
+line: check and describe read the same ParserKey and call into argv for the tokens.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+from typing import Any, Dict, List, NoReturn, Optional, Tuple
+
+from clearml_hat.errors import HatError
+from clearml_hat.stand_ins import is_stand_in
+from clearml_hat.yaml_values import convert
+
+
+@dataclasses.dataclass(frozen=True)
+class ParserKey:
+    """One YAML key of one (sub)parser."""
+
+    key: str
+    actions: Tuple[argparse.Action, ...]  # every action storing into it, in the parser's order
+    raw_default: Any  # the object parse_args([]) gives; absent (has_default False) when it is SUPPRESS
+    has_default: bool
+    required: bool
+
+    @property
+    def default(self) -> Any:
+        """The default as a YAML value: None when the key is required (or the default has no YAML form)."""
+        return None if self.required or not self.has_default else convert(self.raw_default)[0]
+
+    @property
+    def positional(self) -> bool:
+        return not self.actions[0].option_strings
+
+    @property
+    def flags(self) -> Tuple[str, ...]:
+        return tuple(flag for action in self.actions for flag in action.option_strings)
+
+    @property
+    def choices(self) -> Optional[list]:
+        return known_choices(self.actions[0])
+
+    @property
+    def takes_text(self) -> bool:
+        """Its options take text: argparse hands the script the characters typed (see parser_values.text_keys)."""
+        takers = [a for a in self.actions if a.nargs != 0]
+        if not takers or any(a.type not in (None, str) for a in takers):
+            return False
+        choices = [choice for a in takers for choice in known_choices(a) or []]
+        return _is_text(self.raw_default if self.has_default else None) or (
+            bool(choices) and all(isinstance(choice, str) for choice in choices))
+
+    @property
+    def takes_whole_numbers(self) -> bool:
+        takers = [a for a in self.actions if a.nargs != 0]
+        return bool(takers) and all(a.type is int for a in takers)
+
+
+def parser_keys(parser: argparse.ArgumentParser) -> List[ParserKey]:
+    """The keys of this parser itself, in its order; its subcommands' keys are their parsers' own."""
+    defaults = parse_defaults(parser)
+    required = required_keys(parser)
+    grouped: Dict[str, List[argparse.Action]] = {}
+    for action in argument_actions(parser):
+        if not isinstance(action, argparse._SubParsersAction):
+            grouped.setdefault(action.dest, []).append(action)
+    return [ParserKey(key, tuple(actions), defaults.get(key), key in defaults, key in required)
+            for key, actions in grouped.items()]
+
+
+def subparsers_action(parser: argparse.ArgumentParser) -> Optional[argparse.Action]:
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
+def all_parsers(parser: argparse.ArgumentParser) -> List[argparse.ArgumentParser]:
+    """The parser and the parsers of all its subcommands, nested ones too."""
+    found = [parser]
+    action = subparsers_action(parser)
+    for child in unique_subparsers(action).values() if action else ():
+        found += all_parsers(child)
+    return found
+
+
+def _is_text(value: Any) -> bool:
+    return value is None or isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str)
+                                                                                       for v in value))
+
+
+def argument_actions(parser: argparse.ArgumentParser) -> List[argparse.Action]:
+    """The parser's actions that carry a value (no --help, no --version), in the parser's order."""
+    return [a for a in parser._actions if not isinstance(a, (argparse._HelpAction, argparse._VersionAction))]
+
+
+def subcommand_key(action: argparse.Action, depth: int) -> str:
+    """The YAML key that picks a subcommand: the subparsers' dest, else command / subcommand / subsubcommand..."""
+    if action.dest != argparse.SUPPRESS:
+        return action.dest
+    return "sub" * depth + "command"
+
+
+def unique_subparsers(action: argparse.Action) -> Dict[str, argparse.ArgumentParser]:
+    """Subcommand name -> parser, aliases left out (they share the parser of the name given first)."""
+    names: Dict[str, argparse.ArgumentParser] = {}
+    for name, child in action.choices.items():
+        if all(child is not seen for seen in names.values()):
+            names[name] = child
+    return names
+
+
+def chosen_parsers(parser: argparse.ArgumentParser, values: dict) -> Tuple[List[argparse.ArgumentParser], str]:
+    """(the parsers values pick, outermost first; "" or the problem that ended the walk early).
+
+    The problem is a required subcommand left empty, or a name that is no subcommand.
+    """
+    path = [parser]
+    while True:
+        action = subparsers_action(path[-1])
+        if action is None:
+            return path, ""
+        key = subcommand_key(action, len(path) - 1)
+        name = values.get(key)
+        names = ", ".join(map(str, action.choices))
+        if name is None:
+            return path, f"{key}: a subcommand is required; set it to one of {names}" if action.required else ""
+        if name not in action.choices:
+            return path, f"{key}: {name!r} is not a subcommand; use one of {names}"
+        path.append(action.choices[name])
+
+
+def known_choices(action: argparse.Action) -> Optional[list]:
+    """The action's choices; None when it has none or they came from a module missing here (a stand-in, or an
+    empty list built from one: no real script offers no choice at all)."""
+    if action.choices is None or is_stand_in(action.choices):
+        return None
+    return list(action.choices) or None  # a stand-in iterates as empty
+
+
+def required_keys(parser: argparse.ArgumentParser) -> set:
+    """Dests that parse_args([]) would complain about: required arguments and members of required groups.
+
+    argparse marks a positional with nargs='*' (or REMAINDER) required, but it matches an empty command line.
+    """
+    keys = {a.dest for a in argument_actions(parser)
+            if a.required and (a.option_strings or a.nargs not in (argparse.ZERO_OR_MORE, argparse.REMAINDER))}
+    for group in parser._mutually_exclusive_groups:
+        if group.required:
+            keys.update(a.dest for a in group._group_actions)
+    return keys
+
+
+def parse_defaults(parser: argparse.ArgumentParser) -> dict:
+    """The namespace parse_args([]) gives (raw objects), without failing on required arguments.
+
+    It parses a shallow copy whose actions are copies marked not required, so the script's parser is never
+    touched. FileType options keep their default as a string: converting it would open (or truncate) the file.
+    """
+    clone = copy.copy(parser)
+    clone._actions = [_relaxed(action) for action in parser._actions]
+    clone._mutually_exclusive_groups = []
+
+    def fail(message: str) -> NoReturn:
+        raise HatError(f"{parser.prog}: the script fails with an empty command line ({message}); fix that default")
+
+    clone.error = fail
+    try:
+        namespace, _ = clone.parse_known_args([])
+    except argparse.ArgumentError as err:  # parsers made with exit_on_error=False
+        fail(str(err))
+    return vars(namespace)
+
+
+def _relaxed(action: argparse.Action) -> argparse.Action:
+    relaxed = copy.copy(action)
+    relaxed.required = False
+    if isinstance(action.type, argparse.FileType):
+        relaxed.type = None
+    return relaxed
+
+

@@ -15,7 +15,7 @@ import io
 import json
 import sys
 from decimal import Decimal
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from clearml_hat.errors import HatError
 from clearml_hat.parser_keys import (
@@ -197,7 +197,7 @@ def key_tokens(parser: argparse.ArgumentParser, key: str, actions: List[argparse
 
 def _action_tokens(parser: argparse.ArgumentParser, action: argparse.Action, value: Any,
                    default: Any) -> Tuple[List[str], Any]:
-    flag = _flag(action)
+    flag = _flag(action) or ""  # "" for a positional, which takes values: only _value_tokens below serves it
     if BOOLEAN_OPTIONAL is not None and isinstance(action, BOOLEAN_OPTIONAL):
         if not isinstance(value, bool):
             raise _Inexpressible(f"{flag} takes true or false")
@@ -276,7 +276,7 @@ def _accumulated_tokens(parser: argparse.ArgumentParser, actions: List[argparse.
                 if isinstance(action, argparse._AppendConstAction):
                     if not same_value(item, yaml_value(action.const)):
                         continue
-                    made, got = [_flag(action)], item
+                    made, got = [_flag(action) or ""], item  # append_const is never positional
                 elif isinstance(action, argparse._ExtendAction) and action.nargs in LIST_NARGS:
                     made, got = _value_tokens(parser, action, [item])
                     got = got[0]
@@ -352,7 +352,7 @@ def _flag(action: argparse.Action) -> Optional[str]:
     return _spelling(action.option_strings, action.dest) if action.option_strings else None
 
 
-def _spelling(option_strings: List[str], dest: str) -> str:
+def _spelling(option_strings: Sequence[str], dest: str) -> str:
     """The one that spells dest (--img-size for img_size), else the first --long one, else the longest."""
     named = [s for s in option_strings if s.lstrip(s[0]).replace("-", "_") == dest]
     doubled = [s for s in option_strings if len(s) > 2 and s[1] == s[0]]

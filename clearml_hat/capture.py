@@ -30,6 +30,7 @@ import sys
 import types
 import warnings
 from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, NoReturn, cast
 
 from clearml_hat.errors import HatError
 from clearml_hat.repo import repo_root
@@ -113,11 +114,11 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str) -> Captured:
     reached: list[argparse.ArgumentParser] = []
     original_parse_known_args = argparse.ArgumentParser.parse_known_args
 
-    def reach(parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+    def reach(parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> NoReturn:
         reached.append(parser)  # kept even if a bare `except:` in the script swallows the exception
         raise _ParserReached(parser)
 
-    def parse_known_args(parser: argparse.ArgumentParser, args: object = None, namespace: object = None) -> object:
+    def parse_known_args(parser: argparse.ArgumentParser, args: Any = None, namespace: Any = None) -> Any:
         # Two-stage parsing: timm's train.py runs `config_parser.parse_known_args()` (only --config) and then
         # `parser.parse_args(remaining)`; Lightning-style scripts parse known args, add options that depend on a
         # first value, then parse again. Let such a first stage really parse the (empty) command line when the
@@ -131,7 +132,7 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str) -> Captured:
 
     # `if len(sys.argv) == 1: parser.print_help(); sys.exit(1)` comes before the parse in some scripts, and the
     # parser is complete by then.
-    patches = {name: reach for name in _PARSE_METHODS + ("print_help", "print_usage")}
+    patches: Dict[str, Callable[..., Any]] = {name: reach for name in _PARSE_METHODS + ("print_help", "print_usage")}
     patches["parse_known_args"] = parse_known_args
     module = types.ModuleType("__main__")
     module.__file__ = path
@@ -282,8 +283,9 @@ def _locations(module: types.ModuleType) -> list[str]:
     if not isinstance(attributes, dict):  # sys.modules may hold any object
         return []
     file, path = attributes.get("__file__"), attributes.get("__path__")
-    entries = [file] + (list(path) if isinstance(path, (list, tuple)) or type(path).__name__ == "_NamespacePath"
-                        else [])
+    entries = [file]
+    if isinstance(path, (list, tuple)) or type(path).__name__ == "_NamespacePath":
+        entries += list(cast(Iterable[Any], path))
     # Only absolute paths: torch.classes says its __file__ is '_classes.py'.
     return [entry for entry in entries if isinstance(entry, str) and os.path.isabs(entry)]
 

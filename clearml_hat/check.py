@@ -79,11 +79,12 @@ def _check_key(parser: argparse.ArgumentParser, key: ParserKey, value: Any, prob
 def _in_choices(item: Any, action: argparse.Action) -> bool:
     """argparse's own test: `item in choices`, which for a string of choices is a substring test. Choices that
     could not be evaluated here pass."""
-    if known_choices(action) is None:
+    choices = known_choices(action)
+    if choices is None:
         return True
     if isinstance(action.choices, str):
         return isinstance(item, str) and item in action.choices
-    return any(same_value(item, yaml_value(choice)) for choice in action.choices)
+    return any(same_value(item, yaml_value(choice)) for choice in choices)
 
 
 def _choices_text(choices: Any) -> str:

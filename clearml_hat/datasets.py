@@ -68,7 +68,7 @@ def upload_folder(path: str, dataset_name: str, dataset_project: str, output_url
         reason = (storage_problem(output_url) if output_url else None) or f"{error}; check the storage"
         raise HatError(f"uploading {folder} failed, its unfinished version {draft.id} was deleted: {reason}") \
             from None
-    return Upload(draft.id, draft.version, created=True)
+    return Upload(draft.id, draft.version or "", created=True)
 
 
 def _folder_hashes(folder: Path) -> Dict[str, Hashed]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-from typing import Any, Dict, List, NoReturn, Optional, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Tuple, cast
 
 from clearml_hat.errors import HatError
 from clearml_hat.stand_ins import is_stand_in
@@ -110,7 +110,7 @@ def subcommand_key(action: argparse.Action, depth: int) -> str:
 def unique_subparsers(action: argparse.Action) -> Dict[str, argparse.ArgumentParser]:
     """Subcommand name -> parser, aliases left out (they share the parser of the name given first)."""
     names: Dict[str, argparse.ArgumentParser] = {}
-    for name, child in action.choices.items():
+    for name, child in _subcommand_choices(action).items():
         if all(child is not seen for seen in names.values()):
             names[name] = child
     return names
@@ -128,12 +128,18 @@ def chosen_parsers(parser: argparse.ArgumentParser, values: dict) -> Tuple[List[
             return path, ""
         key = subcommand_key(action, len(path) - 1)
         name = values.get(key)
-        names = ", ".join(map(str, action.choices))
+        choices = _subcommand_choices(action)
+        names = ", ".join(map(str, choices))
         if name is None:
             return path, f"{key}: a subcommand is required; set it to one of {names}" if action.required else ""
-        if name not in action.choices:
+        if name not in choices:
             return path, f"{key}: {name!r} is not a subcommand; use one of {names}"
-        path.append(action.choices[name])
+        path.append(choices[name])
+
+
+def _subcommand_choices(action: argparse.Action) -> Dict[str, argparse.ArgumentParser]:
+    """name -> parser of a subparsers action, aliases included."""
+    return cast(Dict[str, argparse.ArgumentParser], action.choices)
 
 
 def known_choices(action: argparse.Action) -> Optional[list]:
@@ -170,7 +176,7 @@ def parse_defaults(parser: argparse.ArgumentParser) -> dict:
     def fail(message: str) -> NoReturn:
         raise HatError(f"{parser.prog}: the script fails with an empty command line ({message}); fix that default")
 
-    clone.error = fail
+    setattr(clone, "error", fail)  # noqa: B010 (a method, replaced on this copy only)
     try:
         namespace, _ = clone.parse_known_args([])
     except argparse.ArgumentError as err:  # parsers made with exit_on_error=False

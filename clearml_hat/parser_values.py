@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, cast
 
 from clearml_hat.parser_keys import (
     ParserKey,
@@ -67,7 +67,7 @@ def _describe_subcommands(parser: argparse.ArgumentParser, action: argparse.Acti
     name = subcommand_key(action, depth)
     children = unique_subparsers(action)
     docs.setdefault(name, ArgumentDoc(
-        key=name, value=None, help=_help(parser, action, None), choices=list(action.choices),
+        key=name, value=None, help=_help(parser, action, None), choices=list(cast(Dict[str, Any], action.choices)),
         required=bool(action.required), subcommands={n: list(default_values(c)) for n, c in children.items()},
         subcommand=subcommand,
     ))

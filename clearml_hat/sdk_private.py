@@ -19,7 +19,7 @@ def report_in_a_thread() -> None:
     from clearml.backend_interface.task.task import Task as BackendTask
 
     if hasattr(BackendTask, "_report_subprocess_enabled"):
-        BackendTask._report_subprocess_enabled = False
+        setattr(BackendTask, "_report_subprocess_enabled", False)  # noqa: B010 (typed as a lazy config value)
     else:
         from clearml.config import config_obj
 

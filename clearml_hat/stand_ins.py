@@ -23,11 +23,12 @@ import argparse
 import builtins
 import contextlib
 import importlib
+import importlib.abc
 import os
 import sys
 import types
 from importlib.machinery import ModuleSpec
-from typing import Callable, Dict, Iterator, List, NamedTuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Sequence, cast
 
 # Frames of the import machinery sit between an `import` statement and the finder; skip them to find the importer.
 # (Only importlib's: since 3.11 other stdlib modules are frozen too, `<frozen os>`.)
@@ -93,7 +94,7 @@ class StandIn:
         # `add_argument('--cfg-options', nargs='+', action=DictAction)` with mmcv missing: argparse calls the action
         # class with these keywords. A plain store action keeps the option, its default and help in the parser.
         if "option_strings" in kwargs and "dest" in kwargs:
-            return argparse._StoreAction(**kwargs)
+            return argparse._StoreAction(**cast(Dict[str, Any], kwargs))
         # `parser = deepspeed.add_config_arguments(parser)`: hand the parser back, so its parse_args() is still the
         # capture point; a stand-in there would let the script run on into training.
         parsers = [arg for arg in (*args, *kwargs.values()) if isinstance(arg, argparse.ArgumentParser)]
@@ -121,8 +122,8 @@ class StandIn:
     def __enter__(self) -> StandIn:
         return self
 
-    def __exit__(self, *exc_info: object) -> bool:
-        return False  # never swallow an exception raised inside `with torch.no_grad():`
+    def __exit__(self, *exc_info: object) -> None:
+        return None  # never swallow an exception raised inside `with torch.no_grad():`
 
     # Empty and zero everywhere, like the falsy value: `for gpu in range(torch.cuda.device_count())` runs no loop.
     def __bool__(self) -> bool:
@@ -131,7 +132,7 @@ class StandIn:
     def __len__(self) -> int:
         return 0
 
-    def __iter__(self) -> types.GeneratorType:
+    def __iter__(self) -> Iterator[StandIn]:
         yield from ()
 
     def __contains__(self, item: object) -> bool:
@@ -176,7 +177,7 @@ class StandIn:
         return repr(self)
 
 
-def _operator(symbol: str, reflected: bool) -> types.FunctionType:
+def _operator(symbol: str, reflected: bool) -> Callable[[StandIn, object], StandIn]:
     def apply(self: StandIn, other: object) -> StandIn:
         left, right = (repr(other), self._stand_in_expression) if reflected else (self._stand_in_expression, "...")
         return StandIn(self._stand_in_origin, f"{left} {symbol} {right}")
@@ -231,7 +232,8 @@ def _importer_frame() -> types.FrameType:
     """The frame running the `import` statement under way: the caller, skipping the import machinery (and the
     wrapper of submodules_on_access)."""
     frame = sys._getframe(2)
-    while frame.f_code.co_filename.startswith(_IMPORT_MACHINERY) or frame.f_code is _IMPORT_WRAPPER:
+    while (frame.f_code.co_filename.startswith(_IMPORT_MACHINERY) or frame.f_code is _IMPORT_WRAPPER) \
+            and frame.f_back is not None:
         frame = frame.f_back
     return frame
 
@@ -252,7 +254,7 @@ def _names_for_star_import(frame: types.FrameType) -> list[str]:
     return sorted(names - frame.f_globals.keys() - vars(builtins).keys())
 
 
-class StandInFinder:
+class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Last on sys.meta_path during capture: turns an import nothing else can satisfy into a StandInModule.
 
     Only imports made by the script's own code (files under `folder`, outside site-packages) get a stand-in.
@@ -326,8 +328,8 @@ def submodules_on_access(finder: StandInFinder) -> Iterator[None]:
     original_import = builtins.__import__
     hooks: Dict[types.ModuleType, Callable[[str], object]] = {}
 
-    def importing(name: str, globals: dict | None = None, locals: dict | None = None, fromlist: tuple = (),
-                  level: int = 0) -> types.ModuleType:
+    def importing(name: str, globals: Mapping[str, object] | None = None, locals: Mapping[str, object] | None = None,
+                  fromlist: Sequence[str] | None = (), level: int = 0) -> types.ModuleType:
         module = original_import(name, globals, locals, fromlist, level)
         if level == 0 and globals and finder.is_local(str(globals.get("__file__") or "")):
             _add_submodule_hook(module, hooks)

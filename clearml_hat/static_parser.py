@@ -152,7 +152,7 @@ def _action(node: ast.expr) -> Any:
     # argparse.BooleanOptionalAction, by name (Python 3.9+)
     if isinstance(node, ast.Attribute) and node.attr == "BooleanOptionalAction" and \
             hasattr(argparse, "BooleanOptionalAction"):
-        return argparse.BooleanOptionalAction  # type: ignore[attr-defined]
+        return argparse.BooleanOptionalAction
     raise _Unreadable("an action of its own")
 
 

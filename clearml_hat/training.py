@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from clearml_hat.errors import HatError
 from clearml_hat.repo import repo_root
 
 
@@ -47,6 +48,8 @@ def _passes_to_parse_call(call: ast.Call, name: str) -> bool:
 def _import_script(script: Path) -> Any:
     """Import the script as a module named after its file, so its `if __name__ == '__main__'` block stays idle."""
     spec = importlib.util.spec_from_file_location(script.stem, script)
+    if spec is None or spec.loader is None:  # not a .py file Python can load
+        raise HatError(f"{script}: Python cannot import it as a module; give a .py training script")
     module = importlib.util.module_from_spec(spec)
     sys.modules[script.stem] = module  # pickling and multiprocessing look the module up by name
     spec.loader.exec_module(module)

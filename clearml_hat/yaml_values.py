@@ -30,8 +30,8 @@ def convert(value: Any) -> Tuple[Any, str]:
         pairs = [convert(item) for item in value]
         return [item for item, _ in pairs], next((note for _, note in pairs if note), "")
     if isinstance(value, dict):
-        pairs = {key: convert(item) for key, item in value.items()}
-        return {key: item for key, (item, _) in pairs.items()}, next((n for _, n in pairs.values() if n), "")
+        converted = {key: convert(item) for key, item in value.items()}
+        return {key: item for key, (item, _) in converted.items()}, next((n for _, n in converted.values() if n), "")
     return None, f"{value!r} is not a YAML value; left empty so the script's own default applies"
 
 

@@ -214,7 +214,10 @@ def test_hyper_params_edit_replaces_a_section_and_queues_can_be_added(clearml_se
 
 def test_agent_marks_failed_task_and_logs_traceback(clearml_server, tmp_path):
     (tmp_path / "boom.py").write_text("from clearml import Task\nTask.init()\nraise RuntimeError('boom')\n")
-    task_id = clearml_server.standin.call("tasks.create", {"name": "boom", "type": "training"})["id"]
+    # In a project, as the SDK's own tasks are: under an agent, clearml 1.16 reads the task's project in Task.init.
+    project = clearml_server.standin.call("projects.create", {"name": "boom"})["id"]
+    body = {"name": "boom", "type": "training", "project": project}
+    task_id = clearml_server.standin.call("tasks.create", body)["id"]
     clearml_server.standin.call("tasks.enqueue", {"task": task_id, "queue_name": "default"})
 
     result = run_next(clearml_server.standin, "default", [sys.executable, "boom.py"], tmp_path, clearml_server.env)

@@ -224,7 +224,8 @@ def dump_scalar(value: Any) -> str:
 
 
 def _dump_inline(value: Any, allow_unicode: bool) -> str:
-    text = yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=10**6, allow_unicode=allow_unicode)
+    text = yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=10**6, allow_unicode=allow_unicode,
+                     sort_keys=False)  # a dict default keeps the order the script wrote
     if text.endswith("\n...\n"):  # the document end marker PyYAML adds after a lone scalar
         text = text[: -len("...\n")]
     return text.strip()

@@ -17,9 +17,26 @@ yaml_values = st.recursive(
 )
 
 
+def same_typed(a, b) -> bool:
+    """Equal and of the same types all the way down: True is not 1, 1.0 is not 1, '1' is not 1."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_typed(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same_typed(a[k], b[k]) for k in a)
+    return a == b
+
+
 @given(yaml_values)
 def test_dump_then_parse_gives_the_value_back(value):
-    assert parse_value(dump_scalar(value)) == value
+    assert same_typed(parse_value(dump_scalar(value)), value)
+
+
+@pytest.mark.parametrize("value, text", [(True, "true"), (False, "false"), (1, "1"), (1.0, "1.0"), ("1", "'1'"),
+                                         ("no", "'no'"), (None, "null")])
+def test_bools_numbers_and_look_alike_strings_are_written_apart(value, text):
+    assert dump_scalar(value) == text
 
 
 def test_scientific_notation_is_a_float():

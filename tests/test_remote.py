@@ -16,6 +16,7 @@ from typing import Dict, List
 
 import pytest
 
+from clearml_hat import __version__
 from tests.conftest import REPO, run_script
 from tests.real_agent import RealAgent
 
@@ -169,6 +170,21 @@ def test_training_crash_under_the_agent_exits_non_zero_with_the_traceback_in_the
     assert task["status_reason"] == "worker execution exit code 1"
     log = log_text(clearml_server.standin, task["id"])
     assert "training with 2" in log and "Traceback" in log and "ValueError: boom in training" in log
+
+
+def test_agent_run_says_so_when_its_hat_is_not_the_one_that_made_the_task(tmp_path, clearml_server, real_agent):
+    work = make_checkout(tmp_path)
+    out = tmp_path / "out"
+    assert enqueue_from(work, clearml_server, "epochs=1", f"output_dir={out}").returncode == 0
+    (task,) = clearml_server.standin.tasks()
+    assert task["hyperparams"]["hat"]["hat_version"]["value"] == __version__
+    clearml_server.standin.call("tasks.edit_hyper_params", {"task": task["id"], "force": True, "hyperparams": [
+        {"section": "hat", "name": "hat_version", "value": "0.0.1", "type": "str"}]})
+    result = real_agent.execute(task["id"])
+    assert result.returncode == 0, result.stdout
+    log = log_text(clearml_server.standin, task["id"])
+    assert f"hat.py: warning: the task was made with clearml-hat 0.0.1; this agent runs {__version__}" in log
+    assert (out / "metrics.json").is_file()
 
 
 @pytest.mark.skipif(os.environ.get("HAT_TEST_FULL_AGENT") != "1",

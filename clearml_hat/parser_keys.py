@@ -38,10 +38,6 @@ class ParserKey:
         return None if self.required or not self.has_default else convert(self.raw_default)[0]
 
     @property
-    def positional(self) -> bool:
-        return not self.actions[0].option_strings
-
-    @property
     def flags(self) -> Tuple[str, ...]:
         return tuple(flag for action in self.actions for flag in action.option_strings)
 

@@ -78,7 +78,7 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id or "")}
     result = job.train(job.argv_for(values))
     tracking.report_result(task, result)
-    session_zip = tracking.close_task(task)
+    session_zip = tracking.close_task(task, result)
     if session_zip:
         console.out(f"{console.prog}: offline session: {session_zip}; import it with: "
                     f"clearml-task --import-offline-session {session_zip}")

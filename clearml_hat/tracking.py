@@ -4,17 +4,36 @@ clearml is imported inside the functions: `hat.py --print_argv` and `argparse_to
 """
 from __future__ import annotations
 
+import atexit
+import json
 import numbers
 import os
 import socket
+import sys
+import threading
+import time
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 from urllib.parse import urlparse
 
 from clearml_hat import sdk_private
 from clearml_hat.errors import HatError
 
 _TASK_ID_VARS = ("CLEARML_TASK_ID", "TRAINS_TASK_ID")
+
+# After the training, the hat waits for the SDK to deliver what is left (console lines, scalars, the output
+# artifact) for as long as the server answers; once it has refused connections this long in a row, it stops
+# waiting. The SDK alone would retry for hours (api.http.retries: 240 tries, backoff up to 120 s each).
+SERVER_GONE_AFTER = 30.0
+_PROBE_EVERY = 1.0
+
+
+class ServerGone(HatError):
+    """The ClearML server stopped answering before the task was delivered; the message says what was kept.
+
+    The process then exits with code 2, as for every HatError, however the SDK's exit handlers would retry."""
+
+    exit_code = 2
 
 
 def clearml_configured() -> bool:
@@ -61,7 +80,8 @@ def connect_section(task: Any, values: dict, section: str) -> dict:
 def report_result(task: Any, result: Any) -> None:
     """A returned path becomes the `output` artifact; a dict of numbers becomes single values."""
     if isinstance(result, (str, os.PathLike)) and Path(result).exists():
-        task.upload_artifact("output", artifact_object=Path(result), wait_on_upload=True)
+        _while_server_answers(task, "uploading the output artifact", result,
+                              lambda: task.upload_artifact("output", artifact_object=Path(result), wait_on_upload=True))
     elif isinstance(result, dict) and result and all(_is_number(v) for v in result.values()):
         logger = task.get_logger()
         for name, value in result.items():
@@ -72,11 +92,76 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def close_task(task: Any) -> Optional[Path]:
-    """Close the task (status completed); in offline mode return the session zip to import later."""
+def close_task(task: Any, result: Any = None) -> Optional[Path]:
+    """Close the task (status completed); in offline mode return the session zip to import later. result is
+    what the training returned, for the message should the server be gone before the task is delivered."""
     folder = task.get_offline_mode_folder() if task.is_offline() else None
-    task.close()
-    return Path(f"{folder}.zip") if folder else None
+    if folder:
+        task.close()
+        return Path(f"{folder}.zip")
+    _while_server_answers(task, "sending the task's last console lines and scalars", result, task.close)
+    return None
+
+
+def _while_server_answers(task: Any, doing: str, result: Any, work: Callable[[], Any]) -> None:
+    """Run work (an SDK call that retries while the server is down) and wait for it while the API server accepts
+    connections; raise ServerGone once it has refused them for SERVER_GONE_AFTER seconds in a row.
+
+    The work runs in a daemon thread, so the process can end while the SDK still retries in it."""
+    from clearml.backend_api import Session
+
+    failed: List[Exception] = []
+    worker = threading.Thread(target=lambda: _run(work, failed), name="hat: " + doing, daemon=True)
+    worker.start()
+    host = Session.get_api_server_host()
+    silent_since = None
+    while worker.is_alive():
+        worker.join(_PROBE_EVERY)
+        if not worker.is_alive():
+            break
+        if _answers(host):
+            silent_since = None
+        elif silent_since is None:
+            silent_since = time.monotonic()
+        elif time.monotonic() - silent_since >= SERVER_GONE_AFTER:
+            atexit.register(_exit_now)
+            raise ServerGone(f"the ClearML server {host} has not answered for {SERVER_GONE_AFTER:.0f} s while "
+                             f"{doing}; gave up: what it did not get is lost and task {task.id} stays "
+                             f"'in_progress' there. The training finished; {_where_the_result_is(result)}")
+    if failed:
+        raise failed[0]
+
+
+def _run(work: Callable[[], Any], failed: List[Exception]) -> None:
+    try:
+        work()
+    except Exception as error:  # re-raised in the main thread, where it would have been raised without the thread
+        failed.append(error)
+
+
+def _answers(host: str) -> bool:
+    url = urlparse(host)
+    try:
+        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def _where_the_result_is(result: Any) -> str:
+    if isinstance(result, (str, os.PathLike)) and Path(result).exists():
+        return f"its output is in {Path(result).resolve()} (not uploaded)"
+    if isinstance(result, dict) and result and all(_is_number(v) for v in result.values()):
+        return f"its values (not on the task): {json.dumps({str(k): float(v) for k, v in result.items()})}"
+    return "its files are where the script wrote them, and its console output is above"
+
+
+def _exit_now() -> None:
+    """Registered when the server is gone, so it runs before every exit handler registered earlier: the SDK's
+    (closing the task again, flushing its log handler at logging.shutdown) would each retry for hours."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(ServerGone.exit_code)
 
 
 def section_values(task: Any, section: str) -> dict:

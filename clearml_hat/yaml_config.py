@@ -39,9 +39,15 @@ def parse_value(text: str, as_text: bool = False) -> Any:
     except yaml.YAMLError as error:
         raise HatError(f"{text!r} is not a complete YAML value ({_problem(error)}); complete it (a list is "
                        "written [32, 32]) or quote it") from None
+    shape = _alias_problem(node)
+    if shape:
+        raise HatError(f"{text!r}: {shape[1]}; write the value out")
     if as_text and node is not None:
         _as_text(node)
-    return _construct(node)
+    try:
+        return _construct(node)
+    except _UNREADABLE as error:
+        raise HatError(f"{text!r} cannot be read as a YAML value ({_unreadable(error)}); quote it") from None
 
 
 def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
@@ -54,12 +60,21 @@ def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
     path = Path(path)
     if not path.is_file():
         raise HatError(f"{path}: no such file; write one with `python argparse_to_yaml.py -o {path}`")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise HatError(f"{path}: line {line} is not UTF-8 text (byte {error.object[error.start]:#04x}); save the "
+                       "file as UTF-8") from None
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as error:
         raise HatError(f"{path}: malformed YAML at {_position(error, text)}: {_problem(error)}; fix that line") \
             from None
+    except yaml.reader.ReaderError as error:  # a character YAML refuses anywhere (controls, NUL): no mark
+        line = text[: error.position].count("\n") + 1
+        raise HatError(f"{path}: line {line}: {_problem(error)}; remove it, or write it as an escape in a "
+                       "double-quoted string (\"\\x07\")") from None
     except yaml.YAMLError as error:
         raise HatError(f"{path}: malformed YAML: {_problem(error)}") from None
     if node is None:
@@ -67,18 +82,52 @@ def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
     if not isinstance(node, yaml.MappingNode):
         raise HatError(f"{path}: the top level is a {_KINDS.get(type(node), 'value')}, not a mapping; write one "
                        "`key: value` per line")
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise HatError(f"{path}: line {key_node.start_mark.line + 1}: a key is a {_KINDS[type(key_node)]}; "
+                           "write one `name: value` per line")
+        shape = _alias_problem(value_node)
+        if shape:
+            raise HatError(f"{path}: line {shape[0].start_mark.line + 1}: {key_node.value}: {shape[1]}; write the "
+                           "value out")
     duplicate = _first_duplicate(node)
     if duplicate:
         key, first, again = duplicate
         raise HatError(f"{path}: key {key!r} appears twice (lines {first} and {again}); keep one of them")
     texts = set(text_keys)
     for key_node, value_node in node.value:
+        # Option names are text: `1:`, `null:` or `true:` is a (wrong) name, not a number, None or True.
+        key_node.tag = "tag:yaml.org,2002:str"
         if key_node.value in texts:
             _as_text(value_node)
-    return _construct(node)
+    try:
+        return _construct(node)
+    except _UNREADABLE as error:
+        raise HatError(f"{path}: {_unreadable_value(node, error)}; fix that value or quote it") from None
 
 
-_KINDS = {yaml.SequenceNode: "list", yaml.ScalarNode: "single value"}
+_KINDS = {yaml.SequenceNode: "list", yaml.ScalarNode: "single value", yaml.MappingNode: "mapping"}
+
+# What PyYAML's constructors let through on a well-formed but unreadable value: a ConstructorError (`=`, an
+# unknown `!!tag`), or the error of the int()/float()/datetime()/base64 call behind an explicit tag (`!!int x`,
+# `2024-13-45`, a 5000-digit number past Python's int limit).
+_UNREADABLE = (yaml.YAMLError, ValueError, TypeError, AttributeError)
+
+
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, yaml.YAMLError):
+        return _problem(error)
+    return str(error).split(";")[0] or type(error).__name__  # not Python's advice on sys.set_int_max_str_digits
+
+
+def _unreadable_value(mapping: Any, error: Exception) -> str:
+    """'line 3: epochs: ...': the first top-level value that cannot be constructed alone, for the message."""
+    for key_node, value_node in mapping.value:
+        try:
+            _construct(value_node)
+        except _UNREADABLE as own:
+            return f"line {value_node.start_mark.line + 1}: {key_node.value}: {_unreadable(own)}"
+    return f"line {mapping.start_mark.line + 1}: {_unreadable(error)}"
 
 
 def _compose(text: str) -> Any:
@@ -105,6 +154,40 @@ def _as_text(node: Any) -> None:
     for item in items:
         if isinstance(item, yaml.ScalarNode) and item.style is None and item.tag != "tag:yaml.org,2002:null":
             item.tag = "tag:yaml.org,2002:str"
+
+
+_MOST_ITEMS = 100_000  # a config is a few hundred; aliases of aliases ("billion laughs") can mean billions
+
+
+def _alias_problem(node: Any) -> Any:
+    """(node, what is wrong) for a value that contains itself (`a: &r [*r]`) or that aliases expand past
+    _MOST_ITEMS items; else None. Every later walk over such a value (comparing, printing it) would never end."""
+    sizes: dict = {}  # id -> expanded item count; None while the node is being walked
+
+    def size(each: Any) -> int:
+        if not isinstance(each, (yaml.SequenceNode, yaml.MappingNode)):
+            return 1
+        if id(each) in sizes:
+            if sizes[id(each)] is None:
+                raise _Cycle(each)
+            return sizes[id(each)]
+        sizes[id(each)] = None
+        children = each.value if isinstance(each, yaml.SequenceNode) else [i for pair in each.value for i in pair]
+        sizes[id(each)] = 1 + sum(size(child) for child in children)
+        return sizes[id(each)]
+
+    try:
+        if size(node) > _MOST_ITEMS:
+            return node, f"the aliases expand to more than {_MOST_ITEMS} items"
+    except _Cycle as cycle:
+        return cycle.node, "the value contains itself (an alias inside its own anchor)"
+    return None
+
+
+class _Cycle(Exception):
+    def __init__(self, node: Any) -> None:
+        super().__init__()
+        self.node = node
 
 
 def _first_duplicate(node: Any) -> Any:
@@ -163,8 +246,10 @@ def apply_overrides(values: dict, overrides: Sequence[str], known_keys: Iterable
     for override in overrides:
         key, equals, text = override.partition("=")
         key = key.strip()
-        if not equals or not key:
+        if not equals:
             raise HatError(f"override {override!r} has no '='; write it as key=value, e.g. epochs=5")
+        if not key:
+            raise HatError(f"override {override!r} has no key before '='; write it as key=value, e.g. epochs=5")
         if key not in known:
             raise HatError(f"override {override!r}: unknown key {key!r}{did_you_mean(key, known)}")
         try:

@@ -261,12 +261,14 @@ class StandIn:
             "workers.get_runtime_properties": self._workers_get_runtime_properties,
             "workers.set_runtime_properties": self._workers_set_runtime_properties,
         }
-        self._api_server = ThreadingHTTPServer((host, port), type("ApiHandler", (_ApiHandler,), {"standin": self}))
-        self._files_server = ThreadingHTTPServer(
-            (host, files_port), type("FilesHandler", (_FilesHandler,), {"standin": self})
-        )
+        self.down = threading.Event()  # set between pause() and resume(): requests are dropped unanswered
+        self._api_server, self._files_server = self._servers((host, port), (host, files_port))
         self.api_url = "http://{}:{}".format(*self._api_server.server_address[:2])
         self.files_url = "http://{}:{}".format(*self._files_server.server_address[:2])
+
+    def _servers(self, api: Tuple[str, int], files: Tuple[str, int]) -> Tuple[ThreadingHTTPServer, ...]:
+        return (ThreadingHTTPServer(api, type("ApiHandler", (_ApiHandler,), {"standin": self})),
+                ThreadingHTTPServer(files, type("FilesHandler", (_FilesHandler,), {"standin": self})))
 
     # --- lifecycle and configuration ---
 
@@ -277,8 +279,23 @@ class StandIn:
 
     def stop(self) -> None:
         for server in (self._api_server, self._files_server):
+            server.shutdown()  # returns at once for a server pause() already shut down
+            server.server_close()
+
+    def pause(self) -> None:
+        """Go down as a crashed server does, keeping every task, event and file: new connections are refused, and
+        a request on a connection the SDK kept alive is dropped unanswered (the SDK sees the connection close)."""
+        self.down.set()
+        for server in (self._api_server, self._files_server):
             server.shutdown()
             server.server_close()
+
+    def resume(self) -> None:
+        """Come back on the same ports with the same state, as a restarted server with its database would."""
+        self._api_server, self._files_server = self._servers(
+            self._api_server.server_address[:2], self._files_server.server_address[:2])
+        self.down.clear()
+        self.start()
 
     def __enter__(self) -> StandIn:
         return self.start()
@@ -873,6 +890,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log is StandIn.requests; per-request lines would flood the test output
 
+    def _dropped(self) -> bool:
+        """While the stand-in is paused: close the connection without an answer, before anything is stored."""
+        if self.standin.down.is_set():
+            self.close_connection = True
+            return True
+        return False
+
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
@@ -886,6 +910,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _ApiHandler(_Handler):
     def do_GET(self) -> None:  # the SDK's default method, with a JSON body
+        if self._dropped():
+            return
         path = self.path.split("?")[0].strip("/")
         version_prefix = re.match(r"v(\d+\.\d+)/", path)
         endpoint = path[version_prefix.end() :] if version_prefix else path
@@ -912,6 +938,8 @@ class _ApiHandler(_Handler):
 class _FilesHandler(_Handler):
     def do_POST(self) -> None:
         """Upload: one multipart part whose field name is the object path below the URL's path."""
+        if self._dropped():
+            return
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
             b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + self._body()
         )
@@ -926,6 +954,8 @@ class _FilesHandler(_Handler):
         self._reply(200, b"{}")
 
     def do_GET(self) -> None:
+        if self._dropped():
+            return
         try:
             data = self.standin.file(urllib.parse.unquote(self.path.split("?")[0]))
         except KeyError:

@@ -34,7 +34,14 @@ from typing import Any, Callable, Dict, Iterable, NoReturn, cast
 
 from clearml_hat.errors import HatError
 from clearml_hat.repo import repo_root
-from clearml_hat.stand_ins import StandInFinder, StandInModule, parser_handoffs, submodules_on_access
+from clearml_hat.stand_ins import (
+    StandIn,
+    StandInBase,
+    StandInFinder,
+    StandInModule,
+    parser_handoffs,
+    submodules_on_access,
+)
 
 _PARSE_METHODS = ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args")
 # A script whose code names none of these has no argparse parser. Substrings, so that subclasses and wrappers
@@ -105,11 +112,19 @@ def _names_used(code: types.CodeType) -> set[str]:
     return names
 
 
-def _run_until_parse(code: types.CodeType, path: str, shown: str) -> Captured:
+# How many missing modules an installed package may import for the script before capture gives up.
+_MAX_RETRIES = 8
+
+
+def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: frozenset = frozenset()) -> Captured:
+    """Run the script up to its parse. When an installed package fails on a missing module it imports for the
+    script (MAE's `from torch.utils.tensorboard import SummaryWriter`, tensorboard not installed), the script's
+    own import fails with it: run again with that module stood in for every importer."""
     folder = os.path.dirname(path)
     root = str(repo_root(Path(path)))
     # The whole repo is the script's own code: its modules get stand-ins for what is missing, wherever they sit.
-    finder = StandInFinder(root)
+    finder = StandInFinder(root, everywhere)
+    retry_with = None
     pre_parses: list[int] = []  # script lines of pre-parser parse_known_args calls that were let through
     reached: list[argparse.ArgumentParser] = []
     original_parse_known_args = argparse.ArgumentParser.parse_known_args
@@ -156,8 +171,12 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str) -> Captured:
         except Exception as error:  # the script's own failure, reported with its line
             problem = (f"{_script_line(error, path, shown)} raised {_error_text(error)} before parsing "
                        f"its arguments{_stand_in_note(finder)}; fix that line so `python {shown} --help` works")
+            if isinstance(error, ModuleNotFoundError) and error.name and error.name not in everywhere:
+                retry_with = error.name
     if reached:  # a bare `except:` in the script swallowed _ParserReached, but the parser was reached
         return _captured(reached[0], finder, shown)
+    if retry_with and len(everywhere) < _MAX_RETRIES:
+        return _run_until_parse(code, path, shown, everywhere | {retry_with})
     raise ParserNotReached(problem)
 
 
@@ -249,14 +268,12 @@ def _restored_state(finder: StandInFinder, patches: dict):
         sys.meta_path = meta_path
         if finder in meta_path:
             meta_path.remove(finder)
-        for name in set(sys.modules) - modules_before:
-            module = sys.modules.get(name)
-            if module is not None and _holds_stand_ins(module, finder):
-                del sys.modules[name]
-                # An import also set the module as an attribute of its package (`sklearn.missing_sub`).
-                package, _, attribute = name.rpartition(".")
-                if getattr(sys.modules.get(package), attribute, None) is module:
-                    delattr(sys.modules[package], attribute)
+        for name in _modules_to_forget(set(sys.modules) - modules_before, finder):
+            module = sys.modules.pop(name)
+            # An import also set the module as an attribute of its package (`sklearn.missing_sub`).
+            package, _, attribute = name.rpartition(".")
+            if getattr(sys.modules.get(package), attribute, None) is module:
+                delattr(sys.modules[package], attribute)
         if main is not None:
             sys.modules["__main__"] = main
         sys.argv, sys.path = argv, path
@@ -267,6 +284,37 @@ def _restored_state(finder: StandInFinder, patches: dict):
         multiprocessing = sys.modules.get("multiprocessing")
         if multiprocessing and multiprocessing.get_start_method(allow_none=True) != start_method:
             multiprocessing.set_start_method(start_method, force=True)
+
+
+def _modules_to_forget(new: set[str], finder: StandInFinder) -> set[str]:
+    """The modules imported during capture that hold stand-ins, so that a later real run imports them afresh.
+
+    Stand-in modules and the repo's own modules; with modules stood in for every importer, also installed
+    modules that hold a stand-in or something of a module forgotten (torch.utils.tensorboard, imported with a
+    stand-in tensorboard, must not stay imported: a real run must get tensorboard's real ImportError).
+    """
+    forgotten = {name for name in new if sys.modules.get(name) is not None and _holds_stand_ins(sys.modules[name],
+                                                                                                   finder)}
+    while finder.everywhere:
+        more = {name for name in new - forgotten if _refers_to(sys.modules.get(name), forgotten)}
+        if not more:
+            break
+        forgotten |= more
+    return forgotten
+
+
+def _refers_to(module: object, forgotten: set[str]) -> bool:
+    attributes = getattr(module, "__dict__", None)
+    if not isinstance(attributes, dict):
+        return False
+    for value in list(attributes.values()):
+        if isinstance(value, (StandIn, StandInModule, StandInBase)) or (
+                isinstance(value, type) and issubclass(value, StandInBase)):
+            return True
+        if getattr(value, "__module__", None) in forgotten or (
+                isinstance(value, types.ModuleType) and value.__name__ in forgotten):
+            return True
+    return False
 
 
 def _holds_stand_ins(module: types.ModuleType, finder: StandInFinder) -> bool:

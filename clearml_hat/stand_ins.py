@@ -262,8 +262,11 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     no real module that stays imported ever holds a stand-in.
     """
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, everywhere: frozenset = frozenset()) -> None:
         self.folder = os.path.join(os.path.abspath(folder), "")
+        # Missing modules stood in for whoever imports them: an installed package importing them for the script
+        # failed the capture before (torch.utils.tensorboard imports tensorboard), see capture.py.
+        self.everywhere = everywhere
         self.modules: list[str] = []  # names of the stand-in modules made, in import order
         _HANDOFFS.clear()
 
@@ -275,7 +278,8 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 and "site-packages" not in parts and "dist-packages" not in parts)
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
-        if not self.is_local(_importer_frame().f_code.co_filename):
+        wanted_everywhere = any(fullname == name or fullname.startswith(name + ".") for name in self.everywhere)
+        if not wanted_everywhere and not self.is_local(_importer_frame().f_code.co_filename):
             return None
         return ModuleSpec(fullname, self, is_package=True)
 

@@ -236,3 +236,20 @@ def test_agent_runs_the_torch_training_from_the_users_repo(tmp_path: Path, clear
     log = "\n".join(event["msg"] for event in clearml_server.standin.events(task["id"], "log"))
     assert "finished 1 epochs, batch size 16, lr 1.0" in log
     assert _output_models(clearml_server.standin, task["id"]) == ["main - mnist_cnn"]
+
+
+def test_a_package_missing_for_an_installed_one_is_stood_in_and_forgotten_afterwards(tmp_path: Path) -> None:
+    """MAE imports torch.utils.tensorboard, which imports tensorboard: with torch installed and tensorboard not,
+    the parser is still read, and no module built on the stand-in stays imported for the real run."""
+    pytest.importorskip("torch")
+    script = tmp_path / "main_pretrain.py"
+    script.write_text("import argparse\nfrom torch.utils.tensorboard import SummaryWriter\n"
+                      "p = argparse.ArgumentParser()\np.add_argument('--blr', type=float, default=1e-3)\n"
+                      "p.parse_args()\n")
+    with hidden("tensorboard"):
+        assert capture_parser(script).get_default("blr") == 1e-3
+        # Gone: the stand-in and every module built on it (its helper modules without stand-ins may stay).
+        assert not [name for name in sys.modules if name.startswith("tensorboard")]
+        assert {"torch.utils.tensorboard", "torch.utils.tensorboard.writer"}.isdisjoint(sys.modules)
+        with pytest.raises(ModuleNotFoundError, match="tensorboard"):
+            import torch.utils.tensorboard  # noqa: F401

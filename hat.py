@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
-from clearml_hat import datasets, tracking
+from clearml_hat import datasets, printed_metrics, tracking
 from clearml_hat.errors import HatError
 from clearml_hat.job import Job, job_from_values, job_from_yaml
 from clearml_hat.preflight import git_problems
@@ -46,6 +46,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--offline", action="store_true", help="record the run in ClearML's offline mode")
     parser.add_argument("--print_argv", action="store_true", help="print the training argv as JSON and exit")
     parser.add_argument("--output_uri", default=None, help="where the task's outputs go, e.g. s3://bucket/models")
+    # --- printed metrics (clearml_hat/printed_metrics.py); stored on the task ---
+    parser.add_argument("--metrics", default="auto",
+                        help="read scalars out of printed lines: auto (the README's rule), off, or a regex with named "
+                             "groups, e.g. '(?P<name>\\w+)=(?P<value>[-\\d.e]+)'")
 
     remote = parser.add_argument_group("remote runs on a clearml-agent queue")
     remote.add_argument("--remote", action="store_true", help="enqueue the run instead of training here")
@@ -73,6 +77,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     settings = parse_args(argv)
     if tracking.running_under_agent():
         return run_on_agent(settings)
+    printed_metrics.check_setting(settings.metrics)
     job = job_from_yaml(settings.script, settings.train_yaml, settings.overrides)
     if settings.print_argv:
         print(json.dumps(job.argv))
@@ -110,7 +115,8 @@ def train(task: Any, settings: argparse.Namespace, job: Job, values: dict) -> in
     if settings.s3:
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id)}
-    result = job.train(job.argv_for(values))
+    with printed_metrics.reporting(task, settings.metrics):
+        result = job.train(job.argv_for(values))
     tracking.report_result(task, result)
     session_zip = tracking.close_task(task)
     if session_zip:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
-from clearml_hat import datasets, printed_metrics, tracking
+from clearml_hat import datasets, printed_metrics, sweep, sweep_config, tracking
 from clearml_hat.errors import HatError
 from clearml_hat.job import Job, job_from_values, job_from_yaml
 from clearml_hat.preflight import git_problems
@@ -29,7 +29,7 @@ TRAIN_SECTION = "train_args"
 # hat.py's own settings are stored on the task in this section: the agent starts `python hat.py` without
 # arguments and must find them there. Flags that only make sense on this machine, now, are not stored.
 RUN_SECTION = "hat"
-LOCAL_ONLY_FLAGS = ("overrides", "print_argv", "offline", "force")
+LOCAL_ONLY_FLAGS = ("overrides", "print_argv", "offline", "force", "sweep", "local", "best_yaml")
 DEFAULT_DOCKER = "pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime"
 
 
@@ -62,6 +62,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                              "requirements.txt beside the script, else at the repo root)")
     remote.add_argument("--force", action="store_true", help="enqueue despite the git checks")
 
+    # --- sweeps (clearml_hat/sweep.py); --sweep, --local and --best_yaml are local-only, --objective is stored ---
+    sweeps = parser.add_argument_group("hyperparameter sweeps (README: Sweeps)")
+    sweeps.add_argument("--sweep", default=None, metavar="SWEEP_YAML",
+                        help="run a sweep of trainings over the values in this file (trials go to --queue)")
+    sweeps.add_argument("--local", action="store_true", help="run the sweep's trials on this machine, not on a queue")
+    sweeps.add_argument("--best_yaml", default=None,
+                        help="where the sweep writes the best values (default: <train_yaml name>.best.yaml beside it)")
+    sweeps.add_argument("--objective", default=None,
+                        help="report the last printed value of this metric as a single value (a sweep sets it on "
+                             "its trials, to rank them)")
+
     data = parser.add_argument_group("training on a ClearML Dataset (S3)")
     data.add_argument("--s3", action="store_true", help="train on a ClearML Dataset's cached local copy")
     data.add_argument("--dataset_name", default="hat-sample-images",
@@ -83,6 +94,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(json.dumps(job.argv))
         return 0
     settings.requirements = settings.requirements or default_requirements(job.script, settings.remote)
+    if settings.sweep:  # --- sweeps: sweep.yaml checked against the parser, a queue's git checks, then the sweep ---
+        plan = sweep_config.read_sweep(settings.sweep, job.parser, job.values)
+        if not settings.local:
+            check_remote_ready(settings, job)
+        return sweep.run_sweep(plan, settings.sweep, job, sweep.target(settings, job, run_settings(settings),
+                                                                       Path(__file__).resolve()))
     if settings.remote:
         check_remote_ready(settings, job)
     offline = choose_offline(settings)
@@ -115,9 +132,10 @@ def train(task: Any, settings: argparse.Namespace, job: Job, values: dict) -> in
     if settings.s3:
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id)}
-    with printed_metrics.reporting(task, settings.metrics):
+    with printed_metrics.reporting(task, settings.metrics) as printed:
         result = job.train(job.argv_for(values))
     tracking.report_result(task, result)
+    sweep.report_objective(task, settings.objective, result, printed.last_values)  # a sweep trial's rank
     session_zip = tracking.close_task(task)
     if session_zip:
         importing = f"clearml-task --import-offline-session {session_zip}"

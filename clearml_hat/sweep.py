@@ -113,7 +113,7 @@ def run_sweep(sweep: Sweep, sweep_yaml: str, job: Job, target: Target) -> int:
         task.mark_stopped(force=True, status_message="Ctrl-C")
         task.close()
         return 130
-    optimizer.stop(timeout=1)  # writes the final summary table on the sweep task
+    optimizer.stop(timeout=1)  # the final summary table and plots on the sweep task
     _print_finished(optimizer, sweep, trials)
     wall = time.monotonic() - started
     code = _conclude(sweep, job, target, list(trials.values()), task, wall)
@@ -178,17 +178,26 @@ def _optimizer(sweep: Sweep, base_id: str, target: Target) -> Any:
 
 
 def _capped(strategy: type) -> type:
-    """The strategy, creating no trial beyond total_max_jobs.
+    """The strategy, creating no trial beyond total_max_jobs, and running until hat.py stops it.
 
     ClearML's SearchStrategy.process_step checks the total once per step, then fills every free slot: with 3 of
-    4 trials done and 2 slots free it starts 2, so `max_trials: 4` would run 5 trainings.
+    4 trials done and 2 slots free it starts 2, so `max_trials: 4` would run 5 trainings. And when the strategy
+    ends by itself, HyperParameterOptimizer.stop() waits for its reporter to wake from its sleep (up to the report
+    period) before the final summary; stopped while running, it wakes the reporter at once. So the loop goes on
+    and `finished` tells run_sweep when no trial runs and none is left to start.
     """
 
     class Capped(strategy):
+        finished = False
+
         def create_job(self) -> Any:
             if self.total_max_jobs and len(self.get_created_jobs_ids()) >= self.total_max_jobs:
                 return None
             return super().create_job()
+
+        def process_step(self) -> bool:
+            self.finished = not super().process_step()
+            return True
 
     return Capped
 
@@ -211,8 +220,9 @@ def _search_space(sweep: Sweep) -> list:
 def _watch(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial]) -> None:
     """Start the optimizer and print each trial as it finishes, until the optimizer has run them all."""
     optimizer.start()
-    while not optimizer.wait(timeout=POLL_SECONDS / 60):
+    while not optimizer.get_optimizer().finished:
         _print_finished(optimizer, sweep, trials)
+        time.sleep(POLL_SECONDS)
 
 
 def _print_finished(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial]) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -104,14 +105,15 @@ def run_sweep(sweep: Sweep, sweep_yaml: str, job: Job, target: Target) -> int:
     optimizer = _optimizer(sweep, base.id, target)
     started = time.monotonic()
     trials: Dict[str, Trial] = {}
-    try:
-        _watch(optimizer, sweep, trials)
-    except KeyboardInterrupt:
+    if _watch(optimizer, sweep, trials):
         _say("hat: Ctrl-C: stopping the sweep and the trials it started")
-        optimizer.stop(timeout=1)
+        optimizer.stop(timeout=1)  # dequeues the queued trials, marks the running ones stopped (agents end them)
+        for job in optimizer.get_optimizer().get_created_jobs_tasks().values():
+            if hasattr(job, "end_process"):
+                job.end_process()
         _print_finished(optimizer, sweep, trials)
+        task.close()  # marks the sweep completed, as a close does; it was not
         task.mark_stopped(force=True, status_message="Ctrl-C")
-        task.close()
         return 130
     optimizer.stop(timeout=1)  # the final summary table and plots on the sweep task
     _print_finished(optimizer, sweep, trials)
@@ -217,12 +219,22 @@ def _search_space(sweep: Sweep) -> list:
     return space
 
 
-def _watch(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial]) -> None:
-    """Start the optimizer and print each trial as it finishes, until the optimizer has run them all."""
-    optimizer.start()
-    while not optimizer.get_optimizer().finished:
-        _print_finished(optimizer, sweep, trials)
-        time.sleep(POLL_SECONDS)
+def _watch(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial]) -> bool:
+    """Start the optimizer and print each trial as it finishes, until it has run them all; True on Ctrl-C.
+
+    Ctrl-C only sets a flag: as a KeyboardInterrupt it could land inside an SDK call that swallows it, and the
+    sweep would go on starting trials.
+    """
+    interrupted = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        optimizer.start()
+        while not optimizer.get_optimizer().finished and not interrupted.is_set():
+            _print_finished(optimizer, sweep, trials)
+            interrupted.wait(POLL_SECONDS)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return interrupted.is_set()
 
 
 def _print_finished(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial]) -> None:
@@ -330,6 +342,17 @@ def _local_job_class() -> type:
         def launch(self, queue_name: Optional[str] = None) -> bool:
             with _output_to(logs / f"{self.task_id()}.log"):
                 return super().launch(queue_name)
+
+        def end_process(self) -> None:
+            """End the trial's process after a Ctrl-C sent to the sweep alone (a terminal's reaches it too).
+
+            The job's abort() only marks the task stopped. `_job_process` is LocalClearmlJob's own Popen, a bet
+            on clearml 2.1's internals: without it the process runs to its end, as under abort() alone.
+            """
+            process = getattr(self, "_job_process", None)
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(30)
 
     return QuietLocalJob
 

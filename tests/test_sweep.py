@@ -236,7 +236,7 @@ def test_ctrl_c_stops_the_sweep_its_running_trial_and_its_queued_one(tmp_path, c
                 process.kill()
         assert process.returncode == 130, output
         # The agent sees the trial stopped and ends its process (it would sleep 120 s): bounded by the wait.
-        daemon.wait_until(lambda: not daemon._runs(running), 60, "the agent to end the stopped trial")
+        daemon.wait_until(lambda: not daemon.runs(running), 60, "the agent to end the stopped trial")
     kinds = tasks_by_kind(standin)
     assert standin.task(running)["status"] == "stopped", output
     assert sorted(t["status"] for t in kinds["trials"]) == ["created", "stopped"], output
@@ -244,6 +244,8 @@ def test_ctrl_c_stops_the_sweep_its_running_trial_and_its_queued_one(tmp_path, c
     assert kinds["sweep"][0]["status"] == "stopped"
     assert "hat: Ctrl-C: stopping the sweep and the trials it started" in output
     assert "Traceback" not in output
+    log = "\n".join(e["msg"] for e in standin.events(running, "log"))
+    assert "epoch 1/2" not in log, "the stopped trial trained on"
 
 
 def test_a_sweep_value_the_parser_rejects_is_one_line_and_no_task(tmp_path, clearml_server):

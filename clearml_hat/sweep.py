@@ -77,6 +77,8 @@ class Trial:
 
 def target(settings: Any, job: Job, hat_settings: dict, entry_point: Path) -> Target:
     """The Target of hat.py's settings (any object with its flags as attributes)."""
+    if settings.offline:
+        raise HatError("--sweep needs a ClearML server: leave out --offline")
     overridden = [override.partition("=")[0].strip() for override in settings.overrides]
     return Target(
         project=settings.project, name=settings.task_name or job.script.stem,

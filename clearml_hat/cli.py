@@ -32,6 +32,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print_argv", action="store_true", help="print the training argv as JSON and exit")
     parser.add_argument("--output_uri", default=DEFAULTS.output_uri,
                         help="where the task's outputs go, e.g. s3://bucket/models")
+    parser.add_argument("--metrics", default=DEFAULTS.metrics,
+                        help="read scalars out of printed lines: auto (the README's rule), off, or a regex with named "
+                             "groups, e.g. '(?P<name>\\w+)=(?P<value>[-\\d.e]+)'")
 
     remote = parser.add_argument_group("remote runs on a clearml-agent queue")
     remote.add_argument("--remote", action="store_true", help="enqueue the run instead of training here")
@@ -47,6 +50,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     remote.add_argument("--keep_image_packages", action="store_true",
                         help="keep torch, torchvision and torchaudio in the task's packages in a PyTorch image")
     remote.add_argument("--force", action="store_true", help="enqueue despite the git checks")
+
+    sweeps = parser.add_argument_group("hyperparameter sweeps (README: Sweeps)")
+    sweeps.add_argument("--sweep", default=None, metavar="SWEEP_YAML",
+                        help="run a sweep of trainings over the values in this file (trials go to --queue)")
+    sweeps.add_argument("--local", action="store_true", help="run the sweep's trials on this machine, not on a queue")
+    sweeps.add_argument("--best_yaml", default=None,
+                        help="where the sweep writes the best values (default: <train_yaml name>.best.yaml beside it)")
+    sweeps.add_argument("--objective", default=DEFAULTS.objective,
+                        help="report the last printed value of this metric as a single value (a sweep sets it on "
+                             "its trials, to rank them)")
 
     data = parser.add_argument_group("training on a ClearML Dataset (S3)")
     data.add_argument("--s3", action="store_true", help="train on a ClearML Dataset's cached local copy")

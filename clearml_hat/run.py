@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from clearml_hat import __version__, datasets, tracking
+from clearml_hat import __version__, datasets, printed_metrics, sweep, sweep_config, tracking
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
 from clearml_hat.job import Job, job_from_values, job_from_yaml
@@ -32,6 +32,7 @@ def run(options: argparse.Namespace, console: Console) -> int:
     """Run (or enqueue) the training the options describe; returns the exit code."""
     if tracking.running_under_agent():
         return run_on_agent(console)
+    printed_metrics.check_setting(options.metrics)
     job = job_from_yaml(options.script, options.train_yaml, options.overrides)
     for warning in job.warnings:
         console.warn(warning)
@@ -40,6 +41,12 @@ def run(options: argparse.Namespace, console: Console) -> int:
         return 0
     settings = StoredSettings.from_options(options)
     settings.requirements = settings.requirements or default_requirements(job.script, options.remote, console)
+    if options.sweep:  # sweep.yaml checked against the parser, a queue's git checks, then the sweep
+        plan = sweep_config.read_sweep(options.sweep, job.parser, job.values)
+        if not options.local:
+            check_remote_ready(settings, job, options.force, console)
+        target = sweep.target(options, job, settings.to_section(), Path(os.path.abspath(sys.argv[0])))
+        return sweep.run_sweep(plan, options.sweep, job, target, console)
     if options.remote:
         check_remote_ready(settings, job, options.force, console)
     offline = choose_offline(options, console)
@@ -76,8 +83,10 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
     if settings.s3:
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id or "")}
-    result = job.train(job.argv_for(values))
+    with printed_metrics.reporting(task, settings.metrics) as printed:
+        result = job.train(job.argv_for(values))
     tracking.report_result(task, result)
+    sweep.report_objective(task, settings.objective, result, printed.last_values, console)  # a sweep trial's rank
     session_zip = tracking.close_task(task, result)
     if session_zip:
         console.out(f"{console.prog}: offline session: {session_zip}; import it with: "

@@ -60,3 +60,10 @@ def hand_over_hashes(draft: Any, known: Dict[str, Tuple[str, int, int]]) -> None
         return file_entry
 
     draft._calc_file_hash = hashed_already
+
+
+def local_job_process(job: Any) -> Optional[Any]:
+    """The Popen of a sweep's local trial (clearml.automation's LocalClearmlJob), to end it after a Ctrl-C sent to
+    the sweep alone: the job's public abort() only marks the task stopped. None when the attribute is gone: the
+    trial then runs to its end, as under abort() alone."""
+    return getattr(job, "_job_process", None)

@@ -147,7 +147,11 @@ class Daemon:
 
     def _runs(self, task_id: str) -> bool:
         return any(w["id"] == self.agent.worker_id and (w["task"] or {}).get("id") == task_id
-                   for w in self.agent.server.standin.workers()) or bool(_children(self.process))
+                   for w in self.agent.server.standin.workers()) or any(map(_alive, _children(self.process)))
+
+    def runs(self, task_id: str) -> bool:
+        """True while the agent reports the task as its own or a process it started is alive."""
+        return self._runs(task_id)
 
     def stop(self, grace: float = 15) -> Optional[int]:
         """Ctrl-C the daemon (it unregisters and exits within a second), then kill whatever is left."""
@@ -161,6 +165,16 @@ def _children(process: subprocess.Popen) -> list:
         return psutil.Process(process.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
+
+
+def _alive(process) -> bool:
+    """A killed task's process can stay a zombie under the agent (it reaps the task's processes only at exit)."""
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _stop_tree(process: subprocess.Popen, grace: float) -> Optional[int]:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
-from clearml_hat import datasets, tracking
+from clearml_hat import datasets, dist_tracking, distributed, tracking
 from clearml_hat.errors import HatError
 from clearml_hat.job import Job, job_from_values, job_from_yaml
 from clearml_hat.preflight import git_problems
@@ -58,6 +58,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                              "requirements.txt beside the script, else at the repo root)")
     remote.add_argument("--force", action="store_true", help="enqueue despite the git checks")
 
+    # --- distributed training: clearml_hat/distributed.py (torchrun), clearml_hat/dist_tracking.py (ClearML) ---
+    dist = parser.add_argument_group("distributed training (torch's torchrun; ClearML multi-node on agents)")
+    dist.add_argument("--nproc_per_node", type=int, default=1,
+                      help="processes (ranks) per machine, e.g. one per GPU; torchrun starts them, one task records")
+    dist.add_argument("--nodes", type=int, default=1,
+                      help="machines for a --remote run: clearml-agents on the queue, via Task.launch_multi_node")
+
     data = parser.add_argument_group("training on a ClearML Dataset (S3)")
     data.add_argument("--s3", action="store_true", help="train on a ClearML Dataset's cached local copy")
     data.add_argument("--dataset_name", default="hat-sample-images",
@@ -77,6 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if settings.print_argv:
         print(json.dumps(job.argv))
         return 0
+    distributed.check_settings(settings.nproc_per_node, settings.nodes, settings.remote)  # distributed training
     settings.requirements = settings.requirements or default_requirements(job.script, settings.remote)
     if settings.remote:
         check_remote_ready(settings, job)
@@ -110,7 +118,14 @@ def train(task: Any, settings: argparse.Namespace, job: Job, values: dict) -> in
     if settings.s3:
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id)}
-    result = job.train(job.argv_for(values))
+    argv = job.argv_for(values)
+    if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (clearml_hat/dist_tracking.py)
+        launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes)
+        if launched.exit_code:
+            return launched.exit_code
+        result = launched.result
+    else:
+        result = job.train(argv)
     tracking.report_result(task, result)
     session_zip = tracking.close_task(task)
     if session_zip:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
-from clearml_hat import datasets, dist_tracking, distributed, tracking
+from clearml_hat import datasets, dist_tracking, distributed, torchrun_ranks, tracking
 from clearml_hat.errors import HatError
 from clearml_hat.job import Job, job_from_values, job_from_yaml
 from clearml_hat.preflight import git_problems
@@ -84,7 +84,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if settings.print_argv:
         print(json.dumps(job.argv))
         return 0
-    distributed.check_settings(settings.nproc_per_node, settings.nodes, settings.remote)  # distributed training
+    # --- distributed training: clearml_hat/distributed.py; torchrun typed by hand: clearml_hat/torchrun_ranks.py
+    distributed.check_settings(settings.nproc_per_node, settings.nodes, settings.remote)
+    rank = distributed.torchrun_rank()
+    if rank:
+        return torchrun_ranks.run_other_rank(job, rank, offline=settings.offline or not tracking.clearml_configured())
     settings.requirements = settings.requirements or default_requirements(job.script, settings.remote)
     if settings.remote:
         check_remote_ready(settings, job)
@@ -94,6 +98,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         settings.dataset_id = find_dataset(settings)
     task = tracking.start_task(settings.project, settings.task_name or job.script.stem, offline, settings.output_uri,
                                settings.requirements)
+    if rank == 0:
+        torchrun_ranks.own_task_as_rank_0()
     tracking.connect_section(task, run_settings(settings), RUN_SECTION)
     values = tracking.connect_section(task, job.values, TRAIN_SECTION)
     if settings.remote:

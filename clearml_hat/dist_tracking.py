@@ -4,12 +4,16 @@ Every call into the clearml SDK made for torchrun ranks and multi-node runs is h
 """
 from __future__ import annotations
 
+import os
 import sys
+import time
+import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
 from clearml_hat import tracking
 from clearml_hat.distributed import Launched, Node, check_torch, launch
+from clearml_hat.errors import HatError
 from clearml_hat.tracking import _report_in_a_thread
 
 # ClearML keeps launch_multi_node's editable settings in this section of the task (Task._launch_multi_node_section).
@@ -70,3 +74,37 @@ def fail_task(task: Any, reason: str) -> None:
     task.flush(wait_for_uploads=True)
     task.mark_failed(status_reason=reason, status_message=reason)
     task.close()
+
+
+def join_rank_0(timeout: float = 30) -> Any:
+    """Attach a rank > 0 of a torchrun typed by hand to rank 0's task, as the hat's own ranks attach (attach_rank),
+    with this rank's console captured for the task.
+
+    The id comes from clearml's torchrun anchor: rank 0's Task.init writes it to `.clearml_torch_distributed_id`,
+    three folders above torchrun's TORCHELASTIC_ERROR_FILE (clearml/utilities/lowlevel/distributed.py). It is read
+    here, before clearml is imported, because the SDK reads CLEARML_TASK_ID at import. The SDK's own way for these
+    ranks (Task.init finding the anchor) makes each rank a main task: it would mark the task completed when it
+    ends, and stop itself when rank 0 completes first.
+    """
+    anchor = Path(os.environ["TORCHELASTIC_ERROR_FILE"]).parent.parent.parent / ".clearml_torch_distributed_id"
+    deadline = time.monotonic() + timeout
+    while not anchor.is_file():
+        if time.monotonic() > deadline:
+            raise HatError(f"rank {os.environ.get('RANK')}: rank 0 started no ClearML task within {timeout:.0f} s "
+                           f"(no {anchor}); see rank 0's error above")
+        time.sleep(0.1)
+    task_id = anchor.read_text(encoding="utf-8").strip()
+    # The task id as an agent gives it, and rank 0's process as this one's ClearML master: a subprocess of it.
+    os.environ.update(CLEARML_TASK_ID=task_id, CLEARML_PROC_MASTER_ID=f"{os.getppid()}:{task_id}")
+    from clearml import Task
+
+    _report_in_a_thread()
+    return Task.init(auto_connect_arg_parser=False, auto_resource_monitoring=False, reuse_last_task_id=False)
+
+
+def fail_from_rank(task: Any, reason: str) -> None:
+    """A rank > 0 crashed: its traceback to the log first, then the task failed (force: rank 0 may have completed
+    it already)."""
+    traceback.print_exc()
+    task.flush(wait_for_uploads=True)
+    task.mark_failed(status_reason=reason, status_message=reason, force=True)

@@ -60,9 +60,9 @@ def check_settings(nproc_per_node: int, nodes: int, remote: bool) -> None:
     if nodes > 1 and not remote:
         raise HatError(f"--nodes {nodes} needs --remote: the nodes are clearml-agents; on this machine use "
                        "--nproc_per_node alone")
-    if torchrun_rank() is not None and wanted(nproc_per_node, nodes):
-        raise HatError("--nproc_per_node/--nodes under torchrun: torchrun already started the ranks; give the "
-                       "flag to torchrun or to `python hat.py`, not to both")
+    if torchrun_rank() is not None and (wanted(nproc_per_node, nodes) or remote):
+        raise HatError("--nproc_per_node/--nodes/--remote under torchrun: torchrun already started the ranks here; "
+                       "run `python hat.py` with these flags instead")
     if wanted(nproc_per_node, nodes) and not remote:
         check_torch()
 

@@ -182,3 +182,46 @@ def test_two_nodes_on_two_agents_are_one_job_through_launch_multi_node(tmp_path,
     assert "[rank1]:rank 1 all-reduced 7.5" in log_text(standin, clone["id"])
     scalars = standin.events(master["id"], "training_stats_scalar")
     assert {e["variant"]: e["value"] for e in scalars} == {"all_reduced": 7.5, "world_size": 2}
+
+
+def torchrun_by_hand(tmp_path: Path, env: Dict[str, str], crash_rank: int = -1) -> tuple:
+    """`torchrun --nproc_per_node 2 hat.py ...` as a user types it (torchrun is `python -m torch.distributed.run`)."""
+    out = tmp_path / "ranks"
+    (tmp_path / "ddp.yaml").write_text(f"value: 2.5\nout: {out}\ncrash_rank: {crash_rank}\n")
+    result = run_script(["-m", "torch.distributed.run", "--nproc_per_node", "2", "hat.py", "--script", str(DDP),
+                         "--train_yaml", str(tmp_path / "ddp.yaml")], env, timeout=180)
+    return result, records(out)
+
+
+def test_torchrun_typed_by_hand_makes_the_same_one_task(tmp_path, clearml_server):
+    pytest.importorskip("torch")
+    result, ranks = torchrun_by_hand(tmp_path, clearml_server.env)
+    assert result.returncode == 0, result.stderr
+    assert_two_ranks_all_reduced(ranks)
+    standin = clearml_server.standin
+    (task,) = standin.tasks()
+    assert task["status"] == "completed"
+    assert params(task, "train_args")["value"] == "2.5"
+    log = log_text(standin, task["id"])
+    assert "[rank0]:rank 0 all-reduced 7.5" in log and "[rank1]:rank 1 all-reduced 7.5" in log
+    scalars = standin.events(task["id"], "training_stats_scalar")
+    assert {e["variant"]: e["value"] for e in scalars} == {"all_reduced": 7.5, "world_size": 2}
+
+
+def test_torchrun_typed_by_hand_a_crash_in_rank_1_fails_the_task_with_its_traceback(tmp_path, clearml_server):
+    pytest.importorskip("torch")
+    result, _ = torchrun_by_hand(tmp_path, clearml_server.env, crash_rank=1)
+    assert result.returncode == 1, result.stderr
+    (task,) = clearml_server.standin.tasks()
+    assert task["status"] == "failed"
+    log = log_text(clearml_server.standin, task["id"])
+    assert "[rank1]:Traceback" in log and "[rank1]:RuntimeError: boom on rank 1" in log
+
+
+def test_hat_flags_that_launch_are_refused_under_a_hand_typed_torchrun(tmp_path, offline_env):
+    pytest.importorskip("torch")
+    result = run_script(["-m", "torch.distributed.run", "--nproc_per_node", "1", "hat.py", "--nproc_per_node", "2",
+                         f"output_dir={tmp_path / 'out'}"], offline_env, timeout=120)
+    assert result.returncode != 0
+    assert "hat.py: error: --nproc_per_node/--nodes/--remote under torchrun" in result.stderr
+    assert offline_sessions(offline_env) == []

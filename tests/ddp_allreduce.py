@@ -7,6 +7,7 @@ all-reduces its gradients), prints what it got and writes ranks/rank<N>.json: it
 world size, the value it started with and what it received. Rank 0's main returns a dict of numbers.
 """
 import argparse
+import gc
 import json
 import os
 
@@ -35,6 +36,8 @@ def main(args=None):
     loss = model(torch.full((4, 2), float(rank + 1))).sum()
     loss.backward()  # DDP averages the gradient over the ranks
     grad = model.module.weight.grad[0, 0].item()
+    del model, loss  # DDP's reducer goes while its process group is still up
+    gc.collect()
 
     record = {
         "rank": rank, "local_rank": int(os.environ["LOCAL_RANK"]), "node_rank": int(os.environ["GROUP_RANK"]),
@@ -44,6 +47,7 @@ def main(args=None):
     with open(os.path.join(opts.out, f"rank{rank}.json"), "w") as f:
         json.dump(record, f)
     print(f"rank {rank} all-reduced {tensor.item()}")
+    dist.barrier()  # no rank tears its connections down while another still uses them
     dist.destroy_process_group()
     return {"all_reduced": tensor.item(), "world_size": world_size} if rank == 0 else None
 

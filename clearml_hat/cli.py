@@ -51,6 +51,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep torch, torchvision and torchaudio in the task's packages in a PyTorch image")
     remote.add_argument("--force", action="store_true", help="enqueue despite the git checks")
 
+    dist = parser.add_argument_group("distributed training (torch's torchrun; ClearML multi-node on agents)")
+    dist.add_argument("--nproc_per_node", type=int, default=DEFAULTS.nproc_per_node,
+                      help="processes (ranks) per machine, e.g. one per GPU; torchrun starts them, one task records")
+    dist.add_argument("--nodes", type=int, default=DEFAULTS.nodes,
+                      help="machines for a --remote run: clearml-agents on the queue, via Task.launch_multi_node")
+
     sweeps = parser.add_argument_group("hyperparameter sweeps (README: Sweeps)")
     sweeps.add_argument("--sweep", default=None, metavar="SWEEP_YAML",
                         help="run a sweep of trainings over the values in this file (trials go to --queue)")

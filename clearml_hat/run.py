@@ -15,7 +15,17 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from clearml_hat import __version__, datasets, printed_metrics, sweep, sweep_config, tracking
+from clearml_hat import (
+    __version__,
+    datasets,
+    dist_tracking,
+    distributed,
+    printed_metrics,
+    sweep,
+    sweep_config,
+    torchrun_ranks,
+    tracking,
+)
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
 from clearml_hat.job import Job, job_from_values, job_from_yaml
@@ -39,6 +49,10 @@ def run(options: argparse.Namespace, console: Console) -> int:
     if options.print_argv:
         console.out(json.dumps(job.argv))
         return 0
+    distributed.check_settings(options.nproc_per_node, options.nodes, options.remote)
+    rank = distributed.torchrun_rank()  # set when torchrun (typed by hand) started this process
+    if rank:
+        return torchrun_ranks.run_other_rank(job, rank, offline=options.offline or not tracking.clearml_configured())
     settings = StoredSettings.from_options(options)
     settings.requirements = settings.requirements or default_requirements(job.script, options.remote, console)
     if options.sweep:  # sweep.yaml checked against the parser, a queue's git checks, then the sweep
@@ -55,6 +69,8 @@ def run(options: argparse.Namespace, console: Console) -> int:
         settings.dataset_id = find_dataset(settings)
     task = tracking.start_task(settings.project, settings.task_name or job.script.stem, offline, settings.output_uri,
                                settings.requirements)
+    if rank == 0:
+        torchrun_ranks.own_task_as_rank_0()
     tracking.connect_section(task, settings.to_section(), SECTION)
     values = tracking.connect_section(task, job.values, TRAIN_SECTION)
     if options.remote:
@@ -83,8 +99,16 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
     if settings.s3:
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id or "")}
+    argv = job.argv_for(values)
     with printed_metrics.reporting(task, settings.metrics) as printed:
-        result = job.train(job.argv_for(values))
+        if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (dist_tracking.py)
+            launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes,
+                                               console)
+            if launched.exit_code:
+                return launched.exit_code
+            result = launched.result
+        else:
+            result = job.train(argv)
     tracking.report_result(task, result)
     sweep.report_objective(task, settings.objective, result, printed.last_values, console)  # a sweep trial's rank
     session_zip = tracking.close_task(task, result)

@@ -33,6 +33,8 @@ class StoredSettings:
     dataset_version: Optional[str] = None
     dataset_id: Optional[str] = None
     data_key: str = "data_path"
+    nproc_per_node: int = 1  # ranks per machine, started by torchrun (distributed.py)
+    nodes: int = 1  # machines of a remote run, through Task.launch_multi_node (dist_tracking.py)
     metrics: str = "auto"  # how printed lines become scalars: auto, off or a regex (printed_metrics.py)
     objective: Optional[str] = None  # a sweep trial's objective, reported as a single value (sweep.py)
     hat_version: str = __version__  # the hat that made the task; an agent run with another one says so

@@ -229,7 +229,7 @@ class StandIn:
             "tasks.add_or_update_artifacts": self._tasks_add_or_update_artifacts,
             "tasks.clone": self._tasks_clone,
             "tasks.enqueue": self._tasks_enqueue,
-            "tasks.dequeue": lambda body: self._set_status(body, "created"),
+            "tasks.dequeue": self._tasks_dequeue,
             "tasks.started": lambda body: self._set_status(body, "in_progress"),
             "tasks.stopped": lambda body: self._set_status(body, "stopped"),
             "tasks.completed": lambda body: self._set_status(body, "completed"),
@@ -562,8 +562,9 @@ class StandIn:
         if not body.get("force") and status != old and status not in TRANSITIONS.get(old, ()):
             raise ApiError(f"Invalid task status: cannot change {old} to {status}", subcode=110)
         if status != "queued":
+            # The real server keeps execution.queue on a dequeued, started or finished task
+            # (Task.launch_multi_node enqueues its clones there); tasks.reset unsets it.
             self._dequeue_everywhere(task["id"])
-            task["execution"].pop("queue", None)
         now = _now()
         task.update(
             status=status, status_changed=now, last_update=now,
@@ -585,9 +586,18 @@ class StandIn:
         queue["entries"].append({"task": task["id"], "added": _now()})
         return {"queued": 1, **result}
 
+    def _tasks_dequeue(self, body: dict) -> dict:
+        """Out of every queue, to `new_status` (clearml-agent sends in_progress as it takes a task; the default is
+        created). Like the real server (1.16) it keeps execution.queue, which Task.launch_multi_node reads."""
+        task = self._task(body["task"])
+        if task["status"] not in ("queued", "in_progress"):
+            return {"updated": 0}
+        return self._set_status({**body, "force": True}, body.get("new_status") or "created")
+
     def _tasks_reset(self, body: dict) -> dict:
         result = self._set_status(body, "created")
         task = self._task(body["task"])
+        task["execution"].pop("queue", None)
         task["execution"]["artifacts"] = _input_artifacts(task)
         task.update(last_iteration=0, last_metrics={})
         task.setdefault("models", {})["output"] = []

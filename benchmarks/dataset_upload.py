@@ -39,7 +39,7 @@ from typing import Dict, List, Tuple
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `python benchmarks/dataset_upload.py` puts benchmarks/ first, not the repo root
 
-from tests.clearml_standin import StandIn  # noqa: E402
+from tests.clearml_standin import ApiStandIn  # noqa: E402
 
 BUCKET = "bench"
 PROJECT = "datasets/bench"
@@ -122,7 +122,7 @@ def main() -> None:
     times: Dict[str, List[float]] = {}
     opens: Dict[str, dict] = {}  # of the last round
     created_by_unchanged: List[str] = []
-    with tempfile.TemporaryDirectory(prefix="hat-bench-") as tmp, StandIn() as standin:
+    with tempfile.TemporaryDirectory(prefix="hat-bench-") as tmp, ApiStandIn() as standin:
         work = Path(tmp)
         folder = work / "data"
         make_folder(folder, args.files, total, args.seed)

@@ -33,7 +33,7 @@ from typing import Callable, Dict, List, Tuple
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `python benchmarks/overhead.py` puts benchmarks/ first, not the repo root
 
-from tests.clearml_standin import StandIn  # noqa: E402  (stdlib only, like this script)
+from tests.clearml_standin import ApiStandIn  # noqa: E402  (stdlib only, like this script)
 
 OFFLINE_LIMIT = 1.0  # seconds added to the bare run, median
 STANDIN_LIMIT = 1.5
@@ -116,7 +116,7 @@ def main() -> int:
     args = parse_args()
     if args.runs < 1:
         sys.exit("--runs must be at least 1")
-    with StandIn() as standin, tempfile.TemporaryDirectory(prefix="hat-overhead-") as folder:
+    with ApiStandIn() as standin, tempfile.TemporaryDirectory(prefix="hat-overhead-") as folder:
         root = Path(folder)
         conf = root / "clearml.conf"
         conf.write_text(standin.clearml_conf())

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `python benchmarks/server_outage.py` puts benchmarks/ first, not the repo root
 
 from clearml_hat import tracking  # noqa: E402
-from tests.clearml_standin import StandIn  # noqa: E402
+from tests.clearml_standin import ApiStandIn  # noqa: E402
 from tests.outage import run_with_outage, training_lines, training_values  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def environment(standin: StandIn, root: Path) -> Dict[str, str]:
+def environment(standin: ApiStandIn, root: Path) -> Dict[str, str]:
     (root / "home").mkdir()
     conf = root / "clearml.conf"
     conf.write_text(standin.clearml_conf())
@@ -51,7 +51,7 @@ def environment(standin: StandIn, root: Path) -> Dict[str, str]:
 
 
 def outage_run(args: argparse.Namespace, root: Path) -> bool:
-    with StandIn() as standin:
+    with ApiStandIn() as standin:
         run = run_with_outage(standin, environment(standin, root), root, steps=args.steps, step_seconds=1.0,
                               pause_at_step=5, outage=args.outage, timeout=args.steps + args.outage + 300)
         tasks = standin.tasks()
@@ -73,7 +73,7 @@ def outage_run(args: argparse.Namespace, root: Path) -> bool:
 
 
 def gone_run(root: Path) -> bool:
-    with StandIn() as standin:
+    with ApiStandIn() as standin:
         run = run_with_outage(standin, environment(standin, root), root, steps=8, step_seconds=1.0, pause_at_step=2,
                               outage=None, timeout=600)
     after = run.ended_at - run.training_done_at if run.training_done_at is not None else float("nan")

@@ -9,7 +9,7 @@ Run it alone and point a clearml.conf at it:
     python -m tests.clearml_standin --port 8008
 
 In tests, use the `clearml_server` fixture from tests/standin_fixture.py. An endpoint it does not implement
-answers HTTP 400 "stand-in does not implement <endpoint>" and is listed in `StandIn.unimplemented`.
+answers HTTP 400 "stand-in does not implement <endpoint>" and is listed in `ApiStandIn.unimplemented`.
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def _query(
     return [_projection(r, fields) if fields else copy.deepcopy(r) for r in found]
 
 
-class StandIn:
+class ApiStandIn:
     """The API server and the files server, each on its own port, with all state in memory.
 
     `requests` logs every API call as (endpoint, body); `unimplemented` lists endpoints the SDK asked for
@@ -272,7 +272,7 @@ class StandIn:
 
     # --- lifecycle and configuration ---
 
-    def start(self) -> StandIn:
+    def start(self) -> ApiStandIn:
         for server in (self._api_server, self._files_server):
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
@@ -297,7 +297,7 @@ class StandIn:
         self.down.clear()
         self.start()
 
-    def __enter__(self) -> StandIn:
+    def __enter__(self) -> ApiStandIn:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -891,14 +891,14 @@ def _parse_body(raw: str, headers: Any) -> Any:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    standin: StandIn
+    standin: ApiStandIn
     # Keep-alive, as the SDK reuses its connections. Without TCP_NODELAY each reply (headers, then body) waits
     # about 40 ms for a delayed ACK.
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log is StandIn.requests; per-request lines would flood the test output
+        pass  # the request log is ApiStandIn.requests; per-request lines would flood the test output
 
     def _dropped(self) -> bool:
         """While the stand-in is paused: close the connection without an answer, before anything is stored."""
@@ -980,7 +980,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8008, help="API server port (0: any free port)")
     parser.add_argument("--files-port", type=int, default=8081, help="files server port (0: any free port)")
     args = parser.parse_args()
-    standin = StandIn(args.host, args.port, args.files_port).start()
+    standin = ApiStandIn(args.host, args.port, args.files_port).start()
     print("Put this in a clearml.conf and point CLEARML_CONFIG_FILE at it:\n")
     print(standin.clearml_conf(), flush=True)
     try:

@@ -20,11 +20,11 @@ import subprocess
 import time
 from typing import Dict, List, Sequence, Union
 
-from tests.clearml_standin import StandIn
+from tests.clearml_standin import ApiStandIn
 
 
 def run_next(
-    standin: StandIn,
+    standin: ApiStandIn,
     queue_name: str,
     command: Sequence[str],
     cwd: Union[str, os.PathLike],
@@ -67,7 +67,7 @@ def run_next(
     return result
 
 
-def _send_log(standin: StandIn, task_id: str, lines: List[str], level: str) -> None:
+def _send_log(standin: ApiStandIn, task_id: str, lines: List[str], level: str) -> None:
     timestamp = int(time.time() * 1000)
     events = [
         {"type": "log", "task": task_id, "timestamp": timestamp, "worker": "fake-agent", "level": level, "msg": line}

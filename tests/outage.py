@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from tests.clearml_standin import StandIn
+from tests.clearml_standin import ApiStandIn
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,7 +57,7 @@ class OutageRun:
     ended_at: float
 
 
-def run_with_outage(standin: StandIn, env: Dict[str, str], folder: Path, steps: int, step_seconds: float,
+def run_with_outage(standin: ApiStandIn, env: Dict[str, str], folder: Path, steps: int, step_seconds: float,
                     pause_at_step: int, outage: Optional[float], timeout: float = 120) -> OutageRun:
     """Run hat.py on TRAIN_SCRIPT against standin; pause it at the step, resume after outage seconds (None:
     never). The output goes to a file, read as it grows, so a pipe never fills and nothing is lost."""

@@ -20,13 +20,13 @@ from typing import Dict, Iterator
 
 import pytest
 
-from tests.clearml_standin import StandIn
+from tests.clearml_standin import ApiStandIn
 
 
 class ClearMLServer:
     """What the fixture yields: the running stand-in, the conf file and a subprocess environment using them."""
 
-    def __init__(self, standin: StandIn, root: Path) -> None:
+    def __init__(self, standin: ApiStandIn, root: Path) -> None:
         self.standin = standin
         self.conf_path = root / "clearml.conf"
         self._extra_sdk = ""
@@ -52,7 +52,7 @@ class ClearMLServer:
 def clearml_server(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ClearMLServer]:
-    with StandIn() as standin:
+    with ApiStandIn() as standin:
         server = ClearMLServer(standin, tmp_path_factory.mktemp("clearml"))
         for key in list(os.environ):  # monkeypatch.delenv changes os.environ
             if key.startswith(("CLEARML_", "TRAINS_")):

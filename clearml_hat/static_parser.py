@@ -142,8 +142,16 @@ def _keywords(call: ast.Call) -> Dict[str, Any]:
 def _type(node: ast.expr) -> Any:
     if isinstance(node, ast.Name) and node.id in _TYPES:
         return _TYPES[node.id]
-    raise _Unreadable(f"type={ast.unparse(node) if hasattr(ast, 'unparse') else 'a function'}, a function of its "
-                      "own")
+    raise _Unreadable(f"type={_dotted(node)}, a function of its own")
+
+
+def _dotted(node: ast.expr) -> str:
+    """`str2bool`, `utils.str2bool`: the name as the script wrote it (ast.unparse exists from Python 3.9 on)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return "..."
 
 
 def _action(node: ast.expr) -> Any:

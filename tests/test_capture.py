@@ -695,3 +695,41 @@ def test_improved_diffusion_style_parser_filled_by_a_missing_helper_is_an_error(
     with pytest.raises(HatError, match=r"image_train\.py:8 hands the parser to improved_diffusion\.script_util\."
                                        r"add_dict_to_argparser\(\).*install 'improved_diffusion'"):
         capture_parser(script)
+
+
+def test_odd_entries_in_sys_modules_do_not_stop_the_clean_up(tmp_path):
+    """torch.ops has a __path__ that is no list; libraries also put plain objects into sys.modules."""
+    write(tmp_path, """
+        import sys, types
+        class Namespace:  # answers every attribute, as torch.ops does, and is no list
+            def __getattr__(self, name):
+                return Namespace()
+        odd = types.ModuleType("odd_ops")
+        odd.__path__ = Namespace()
+        sys.modules["odd_ops"] = odd
+        sys.modules["not_a_module"] = object()
+    """, name="helpers.py")
+    script = write(tmp_path, """
+        import argparse
+        import helpers
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--lr', type=float, default=0.1)
+        parser.parse_args()
+    """)
+    try:
+        assert capture_parser(script).get_default("lr") == 0.1
+        assert "helpers" not in sys.modules  # the script's own module left, as it should
+    finally:
+        sys.modules.pop("odd_ops", None)
+        sys.modules.pop("not_a_module", None)
+
+
+def test_a_failed_assert_without_message_is_named_by_its_source_line(tmp_path):
+    write(tmp_path, "import os\nassert os.environ.get('NO_SUCH_VARIABLE_HERE'), None or ''\n", name="checks.py")
+    script = write(tmp_path, """
+        import argparse
+        import checks
+        argparse.ArgumentParser().parse_args()
+    """)
+    with pytest.raises(ParserNotReached, match=r"train\.py:3 raised AssertionError at `assert os\.environ\.get\("):
+        capture_parser(script)

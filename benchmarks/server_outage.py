@@ -57,7 +57,9 @@ def outage_run(args: argparse.Namespace, root: Path) -> bool:
         tasks = standin.tasks()
         task = tasks[0] if tasks else {"id": "", "status": "none"}
         logged = "\n".join(e["msg"] for e in standin.events(task["id"], "log")).splitlines()
-        values = {e["variant"]: e["value"] for e in standin.events(task["id"], "training_stats_scalar")}
+        events = standin.events(task["id"], "training_stats_scalar")
+        values = {e["variant"]: e["value"] for e in events if e["metric"] == "Summary"}  # main()'s dict
+        printed = {e["iter"] for e in events if e["metric"] == "loss"}  # the loss each step printed
     sent = training_lines(args.steps)
     received = [line for line in sent if line in set(logged)]
     duplicates = sum(logged.count(line) - 1 for line in received)
@@ -66,10 +68,12 @@ def outage_run(args: argparse.Namespace, root: Path) -> bool:
     after = run.ended_at - run.training_done_at if run.training_done_at is not None else float("nan")
     print(f"outage: server down {down:.1f} s, from {run.paused_at:.1f} s into the run (step 5 of {args.steps})")
     print(f"  console lines sent {len(sent)}, received {len(received)} ({duplicates} duplicates); values sent "
-          f"{len(wanted)}, received {sum(values.get(k) == v for k, v in wanted.items())}")
+          f"{len(wanted)}, received {sum(values.get(k) == v for k, v in wanted.items())}; printed scalars sent "
+          f"{args.steps}, received {len(printed)}")
     print(f"  exit code {run.returncode} (the training's: 0), task status {task['status']}, run {run.ended_at:.1f} s, "
           f"of which {after:.1f} s after the training's last line")
-    return len(received) == len(sent) and values == wanted and run.returncode == 0 and task["status"] == "completed"
+    return (len(received) == len(sent) and values == wanted and len(printed) == args.steps and run.returncode == 0
+            and task["status"] == "completed")
 
 
 def gone_run(root: Path) -> bool:

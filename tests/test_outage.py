@@ -51,8 +51,11 @@ def test_training_goes_on_through_a_10_s_outage_and_everything_reaches_the_task(
     logged = set("\n".join(e["msg"] for e in standin.events(task["id"], "log")).splitlines())
     missing = [line for line in training_lines(20) if line not in logged]
     assert not missing, f"{len(missing)} console lines never reached the task, first: {missing[:3]}"
-    values = {e["variant"]: e["value"] for e in standin.events(task["id"], "training_stats_scalar")}
-    assert values == training_values(20)
+    events = standin.events(task["id"], "training_stats_scalar")
+    # main()'s dict as single values, and the loss each step printed as a scalar (printed metrics), all of them.
+    assert {e["variant"]: e["value"] for e in events if e["metric"] == "Summary"} == training_values(20)
+    printed = {e["iter"]: e["value"] for e in events if e["metric"] == "loss"}
+    assert printed == {step: pytest.approx(1.0 / step, abs=1e-6) for step in range(1, 21)}
 
 
 def test_server_gone_for_good_ends_in_bounded_time_saying_where_the_result_is(tmp_path, clearml_server):

@@ -1,4 +1,5 @@
-"""Shared test set-up: the ClearML stand-in fixture, and a private ClearML home for offline runs."""
+"""Shared test set-up: the ClearML stand-in and agent fixtures, a private ClearML home for offline runs, and a
+machine with and without torch."""
 from __future__ import annotations
 
 import importlib.util
@@ -6,9 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 import pytest
+
+from tests.missing_modules import hidden
 
 pytest_plugins = ["tests.standin_fixture", "tests.real_agent"]
 
@@ -24,6 +27,18 @@ def clean_env(home: Path) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML_", "TRAINS_"))}
     env.update(HOME=str(home), CLEARML_CACHE_DIR=str(home / "clearml-cache"), PYTHONUNBUFFERED="1")
     return env
+
+
+@pytest.fixture(params=["torch installed", "torch missing"])
+def torch_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test on a machine with torch (skipped where it is not installed) and on one without: torch hidden
+    in this process and, through missing_env, in the subprocesses (tests/missing_modules.py)."""
+    if request.param == "torch installed":
+        pytest.importorskip("torch")
+        yield request.param
+    else:
+        with hidden("torch", "torchvision"):
+            yield request.param
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 
 from clearml_hat import __version__
 from tests.conftest import REPO, clean_env
+from tests.git_repos import commit_and_push
 
 pytestmark = pytest.mark.clearml
 
@@ -109,12 +110,7 @@ def test_remote_from_an_initialised_repo_is_a_task_the_agent_runs(venv: Path, tm
                                                                  real_agent) -> None:
     repo = _scratch_repo(tmp_path)
     assert run([str(venv / "clearml-hat"), "init", "--script", "train.py"], repo, clearml_server.env).returncode == 0
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run(git + ["add", "."], cwd=repo, check=True)
-    subprocess.run(git + ["commit", "-qm", "train under ClearML"], cwd=repo, check=True)
-    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "remote.git")], check=True)
-    subprocess.run(["git", "remote", "add", "origin", str(tmp_path / "remote.git")], cwd=repo, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=repo, check=True)
+    commit_and_push(repo, tmp_path, message="train under ClearML")
     enqueued = run([str(venv / "python"), "hat.py", "--remote", "epochs=4"], repo, clearml_server.env)
     assert enqueued.returncode == 0, enqueued.stderr
     (task,) = clearml_server.standin.tasks()

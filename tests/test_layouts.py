@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.git_repos import commit_and_push
 
 pytestmark = pytest.mark.clearml
 
@@ -35,14 +36,9 @@ def pushed_repo(tmp_path: Path, requirements: bool) -> Path:
     if requirements:
         (sub / "requirements.txt").write_text("numpy\n")
     (sub / "config.yaml").write_text("steps: 5\nout: result.txt\n")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
-    subprocess.run(git + ["add", "sub/hat.py", "sub/clearml_hat", "sub/train.py"]
-                   + (["sub/requirements.txt"] if requirements else []), cwd=repo, check=True)
-    subprocess.run(git + ["commit", "-qm", "training"], cwd=repo, check=True)
-    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "remote.git")], check=True)
-    subprocess.run(["git", "remote", "add", "origin", str(tmp_path / "remote.git")], cwd=repo, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=repo, check=True)
+    commit_and_push(repo, tmp_path, ["sub/hat.py", "sub/clearml_hat", "sub/train.py"]
+                    + (["sub/requirements.txt"] if requirements else []))
     return repo
 
 

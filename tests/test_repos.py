@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, NamedTuple
+from typing import Dict, List, NamedTuple
 
 import pytest
 
@@ -21,6 +21,7 @@ from clearml_hat.parser_values import text_keys
 from clearml_hat.yaml_config import load_values, parse_value
 from clearml_hat.yaml_values import same_value, yaml_value
 from tests.conftest import REPO, clean_env
+from tests.git_repos import commit_and_push
 from tests.missing_modules import hidden, missing_env
 
 REPOS = Path(__file__).resolve().parent / "repos"
@@ -51,16 +52,6 @@ FIXTURES = [
     Fixture("mnist_torch", "main.py", ["batch_size", "no_accel", "dry_run", "save_model"],
             {"batch_size": "32", "save_model": "true"}, [["--batch-size", "32"], ["--save-model"]]),
 ]
-
-
-@pytest.fixture(params=["torch installed", "torch missing"])
-def torch_mode(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "torch installed":
-        pytest.importorskip("torch")
-        yield request.param
-    else:
-        with hidden("torch", "torchvision"):
-            yield request.param
 
 
 @pytest.fixture
@@ -189,12 +180,7 @@ def _user_repo_with_the_hat(tmp_path: Path, name: str) -> Path:
     home = tmp_path / "yaml-home"
     home.mkdir()
     assert tool([str(REPO / "argparse_to_yaml.py"), "--script", "main.py"], repo, clean_env(home)).returncode == 0
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run(git + ["add", "."], cwd=repo, check=True)
-    subprocess.run(git + ["commit", "-qm", "training with the hat"], cwd=repo, check=True)
-    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "remote.git")], check=True)
-    subprocess.run(["git", "remote", "add", "origin", str(tmp_path / "remote.git")], cwd=repo, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "HEAD"], cwd=repo, check=True)
+    commit_and_push(repo, tmp_path, message="training with the hat")
     return repo
 
 

@@ -25,7 +25,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set
 
 import pytest
 
@@ -36,7 +36,7 @@ from clearml_hat.stand_ins import is_stand_in
 from clearml_hat.yaml_config import load_values
 from clearml_hat.yaml_values import yaml_value
 from tests.conftest import clean_env
-from tests.missing_modules import hidden, missing_env
+from tests.missing_modules import missing_env
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
@@ -152,17 +152,6 @@ REGRESSION_CASES = [
 
 def _params(cases: List[Case]) -> List[Any]:
     return [pytest.param(case, id=case.id or case.script[: -len(".py")], marks=case.marks) for case in cases]
-
-
-@pytest.fixture(params=["torch installed", "torch missing"])
-def torch_mode(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Each script is read on a machine with torch and on one without (torch hidden, tests/missing_modules.py)."""
-    if request.param == "torch installed":
-        pytest.importorskip("torch")
-        yield request.param
-    else:
-        with hidden("torch", "torchvision"):
-            yield request.param
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Every use of a private ClearML SDK attribute, each a bet on its internals (tested with clearml 1.14 and 2.1).
+"""Every use of a private ClearML SDK attribute, each a bet on its internals (tested: clearml 1.16.3 and 2.1.12).
 
 Each function says what the private attribute buys and falls back to the public way (or to doing without) when
 the attribute is gone, so a newer SDK makes the hat slower or less precise, never wrong.

@@ -1,4 +1,5 @@
-"""The thin ClearML layer: every call into the clearml SDK lives here, so the rest of the hat is plain Python.
+"""The thin ClearML layer of a run: start, connect, report, close and enqueue a task. The other modules that call
+the clearml SDK are datasets.py, sweep.py and dist_tracking.py, each for its own feature; the rest is plain Python.
 
 clearml is imported inside the functions: `hat.py --print_argv` and `argparse_to_yaml.py` never pay for it.
 """

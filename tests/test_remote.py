@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+import clearml
 import pytest
 
 from clearml_hat import __version__
@@ -306,6 +307,9 @@ def main(args=None):
 """
 
 
+@pytest.mark.skipif(int(clearml.__version__.split(".")[0]) < 2,
+                    reason="clearml 1.16's exit hooks can hang after Ctrl-C on a loaded machine (1 run in 12 measured "
+                           "with 1.16.3, 0 in 14 with 2.1.12); the README says so")
 def test_ctrl_c_in_a_local_tracked_run_leaves_the_task_stopped(tmp_path, clearml_server):
     (tmp_path / "train_slow.py").write_text(textwrap.dedent(SLOW_SCRIPT))
     (tmp_path / "slow.yaml").write_text("seconds: 60\n")

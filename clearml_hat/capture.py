@@ -149,6 +149,15 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     # parser is complete by then.
     patches: Dict[str, Callable[..., Any]] = {name: reach for name in _PARSE_METHODS + ("print_help", "print_usage")}
     patches["parse_known_args"] = parse_known_args
+    current_add_subparsers = argparse.ArgumentParser.add_subparsers
+
+    def add_subparsers(parser: argparse.ArgumentParser, **kwargs: Any) -> Any:
+        # Once clearml is imported (under the agent it is, before capture), it names subparsers without a dest
+        # "/subparser1"; the script's own parser has none (SUPPRESS), and its YAML key is `command`.
+        kwargs.setdefault("dest", argparse.SUPPRESS)
+        return current_add_subparsers(parser, **kwargs)
+
+    patches["add_subparsers"] = add_subparsers
     module = types.ModuleType("__main__")
     module.__file__ = path
     with _restored_state(finder, patches), submodules_on_access(finder):

@@ -2,6 +2,7 @@
 machine with and without torch."""
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import subprocess
@@ -27,6 +28,17 @@ def clean_env(home: Path) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML_", "TRAINS_"))}
     env.update(HOME=str(home), CLEARML_CACHE_DIR=str(home / "clearml-cache"), PYTHONUNBUFFERED="1")
     return env
+
+
+# argparse as Python ships it: importing clearml patches ArgumentParser.add_subparsers (a subparsers action without
+# dest becomes "/subparser1"), and a test that builds parsers must not depend on whether a test before it in the
+# same process imported clearml.
+_STDLIB_ADD_SUBPARSERS = argparse.ArgumentParser.add_subparsers
+
+
+@pytest.fixture(autouse=True)
+def stdlib_add_subparsers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(argparse.ArgumentParser, "add_subparsers", _STDLIB_ADD_SUBPARSERS)
 
 
 @pytest.fixture(params=["torch installed", "torch missing"])

@@ -733,3 +733,21 @@ def test_a_failed_assert_without_message_is_named_by_its_source_line(tmp_path):
     """)
     with pytest.raises(ParserNotReached, match=r"train\.py:3 raised AssertionError at `assert os\.environ\.get\("):
         capture_parser(script)
+
+
+@pytest.mark.clearml
+def test_subcommands_keep_their_key_when_clearml_is_imported_first(tmp_path, monkeypatch):
+    """Under the agent the task starts (clearml imported, argparse patched by it) before the parser is read."""
+    import clearml.binding.args as clearml_args
+
+    monkeypatch.setattr(argparse.ArgumentParser, "add_subparsers", clearml_args.PatchArgumentParser.add_subparsers)
+    script = write(tmp_path, """
+        import argparse
+        parser = argparse.ArgumentParser()
+        commands = parser.add_subparsers()
+        commands.add_parser('train').add_argument('--lr', type=float, default=0.1)
+        parser.parse_args()
+    """)
+    from clearml_hat.parser_values import known_keys
+
+    assert known_keys(capture_parser(script)) == ["command", "lr"]

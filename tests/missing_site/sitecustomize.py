@@ -26,6 +26,10 @@ class PathFinderWithout:
     def invalidate_caches(self):
         PathFinder.invalidate_caches()
 
+    def find_distributions(self, *args, **kwargs):
+        """Installed packages' metadata (importlib.metadata asks the finders for it), the hidden ones' too."""
+        return PathFinder.find_distributions(*args, **kwargs)
+
 
 def hide(names):
     """Put a PathFinderWithout(names) where PathFinder is on sys.meta_path; returns it."""

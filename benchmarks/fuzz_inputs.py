@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))  # `python benchmarks/fuzz_inputs.py` puts benchma
 
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from clearml_hat.capture import capture_parser  # noqa: E402
+from clearml_hat.config.argparser.capture import capture_parser  # noqa: E402
 from tests import fuzz_inputs as fuzz  # noqa: E402
 
 Input = Tuple[Union[str, bytes], List[str]]

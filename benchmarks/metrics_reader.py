@@ -17,7 +17,7 @@ from typing import List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clearml_hat.metrics import MetricReader  # noqa: E402 (the repo root is put on the path just above)
+from clearml_hat.local.metrics import MetricReader  # noqa: E402 (the repo root is put on the path just above)
 
 LINES = [
     "epoch 3/20 loss 0.4521",

@@ -15,9 +15,9 @@ import argparse
 from typing import Callable, Dict, List, Optional, Sequence
 
 from clearml_hat import __version__
+from clearml_hat.clearml.settings import StoredSettings
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
-from clearml_hat.settings import StoredSettings
 
 DEFAULTS = StoredSettings()
 
@@ -101,13 +101,13 @@ def add_init_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(options: argparse.Namespace, console: Console) -> int:
-    from clearml_hat.run import run
+    from clearml_hat.commands.run import run
 
     return run(options, console)
 
 
 def yaml_command(options: argparse.Namespace, console: Console) -> int:
-    from clearml_hat.yaml_command import check_config, write_config
+    from clearml_hat.commands.yaml_command import check_config, write_config
 
     if options.check:
         return check_config(options.script, options.check, console)
@@ -116,7 +116,7 @@ def yaml_command(options: argparse.Namespace, console: Console) -> int:
 
 
 def upload_command(options: argparse.Namespace, console: Console) -> int:
-    from clearml_hat.datasets import upload_folder
+    from clearml_hat.clearml.datasets import upload_folder
 
     upload = upload_folder(options.path, options.dataset_name, options.dataset_project, options.output_url,
                            options.tags)
@@ -129,7 +129,7 @@ def upload_command(options: argparse.Namespace, console: Console) -> int:
 
 
 def init_command(options: argparse.Namespace, console: Console) -> int:
-    from clearml_hat.init_repo import init_repo
+    from clearml_hat.commands.init_repo import init_repo
 
     init_repo(options.folder, options.script, options.output, options.force, console)
     return 0

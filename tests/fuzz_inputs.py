@@ -21,11 +21,11 @@ from typing import Iterable, List, Sequence, Union
 
 from hypothesis import strategies as st
 
-from clearml_hat.check import check_values
+from clearml_hat.config.argparser.check import check_values
+from clearml_hat.config.argparser.parser_values import known_keys, text_keys, whole_numbers
+from clearml_hat.config.job import make_argv
 from clearml_hat.errors import HatError
-from clearml_hat.job import make_argv
-from clearml_hat.parser_values import known_keys, text_keys, whole_numbers
-from clearml_hat.yaml_config import apply_overrides, load_values
+from clearml_hat.values.yaml_config import apply_overrides, load_values
 
 # The kinds of option real scripts have: int, float, text with and without choices, a fixed-length list, an
 # open list, a flag, a store_false with its own dest, a required value and a float defaulting to None.

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from clearml_hat.argv import build_argv
-from clearml_hat.check import check_values
+from clearml_hat.config.argparser.argv import build_argv
+from clearml_hat.config.argparser.check import check_values
+from clearml_hat.config.argparser.parser_values import default_values, describe_arguments
+from clearml_hat.config.argparser.stand_ins import StandIn
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import default_values, describe_arguments
-from clearml_hat.stand_ins import StandIn
-from clearml_hat.yaml_values import same_value, yaml_value
+from clearml_hat.values.yaml_values import same_value, yaml_value
 
 needs_boolean_optional = pytest.mark.skipif(sys.version_info < (3, 9), reason="BooleanOptionalAction is 3.9+")
 

@@ -13,9 +13,9 @@ import warnings
 
 import pytest
 
-from clearml_hat.capture import ParserNotReached, capture, capture_parser
+from clearml_hat.config.argparser.capture import ParserNotReached, capture, capture_parser
+from clearml_hat.config.argparser.stand_ins import is_stand_in, stand_in_origin
 from clearml_hat.errors import HatError
-from clearml_hat.stand_ins import is_stand_in, stand_in_origin
 from tests.missing_modules import hidden
 
 
@@ -748,6 +748,6 @@ def test_subcommands_keep_their_key_when_clearml_is_imported_first(tmp_path, mon
         commands.add_parser('train').add_argument('--lr', type=float, default=0.1)
         parser.parse_args()
     """)
-    from clearml_hat.parser_values import known_keys
+    from clearml_hat.config.argparser.parser_values import known_keys
 
     assert known_keys(capture_parser(script)) == ["command", "lr"]

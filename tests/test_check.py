@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from clearml_hat.check import check_values
-from clearml_hat.parser_values import default_values
+from clearml_hat.config.argparser.check import check_values
+from clearml_hat.config.argparser.parser_values import default_values
 
 
 def make(*arguments: tuple) -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from typing import Dict, List
 
 import pytest
 
-from clearml_hat.distributed import Node, read_result, torchrun_command, write_result
+from clearml_hat.local.distributed import Node, read_result, torchrun_command, write_result
 from tests.conftest import REPO, run_script
 from tests.missing_modules import missing_env
 from tests.real_agent import FINAL_STATUSES, RealAgent
@@ -44,7 +44,7 @@ def test_torchrun_command_standalone_here_static_rendezvous_across_nodes(tmp_pat
     here = torchrun_command(Path("t.py"), ["--lr", "0.1"], 2, None, tmp_path, tmp_path / "r.json")
     assert here[1:5] == ["-m", "torch.distributed.run", "--nproc_per_node", "2"]
     assert "--standalone" in here and here[here.index("--tee") + 1] == "3"
-    assert here[-6:] == ["-m", "clearml_hat.rank", str(tmp_path / "r.json"), "t.py", "--lr", "0.1"]
+    assert here[-6:] == ["-m", "clearml_hat.local.rank", str(tmp_path / "r.json"), "t.py", "--lr", "0.1"]
     node = torchrun_command(Path("t.py"), [], 4, Node(2, 1, "10.0.0.5", 29511), tmp_path, tmp_path / "r.json")
     assert "--standalone" not in node
     flags = node[node.index("--nnodes"):node.index("-m", 3)]

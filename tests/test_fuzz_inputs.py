@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from clearml_hat.argv import parse_strictly
-from clearml_hat.capture import capture_parser
+from clearml_hat.config.argparser.argv import parse_strictly
+from clearml_hat.config.argparser.capture import capture_parser
 from clearml_hat.errors import HatError
-from clearml_hat.yaml_config import load_values, parse_value
+from clearml_hat.values.yaml_config import load_values, parse_value
 from tests import fuzz_inputs as fuzz
 from tests.conftest import REPO, run_script
 
@@ -110,7 +110,7 @@ def test_the_commands_refuse_damaged_input_in_one_line_each(tmp_path, offline_en
     assert not cache.exists() or not any(cache.iterdir()), "a ClearML session was started"
 
 
-# --- The inputs that crashed the hat before its fixes (clearml_hat/yaml_config.py), one each ---
+# --- The inputs that crashed the hat before its fixes (clearml_hat/values/yaml_config.py), one each ---
 
 @pytest.mark.parametrize("text, message", [
     (b"data: caf\xe9\n", "line 1 is not UTF-8 text (byte 0xe9); save the file as UTF-8"),

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clearml_hat.errors import HatError
-from clearml_hat.metrics import Metric, MetricReader, make_reader, metric_key
+from clearml_hat.local.metrics import Metric, MetricReader, make_reader, metric_key
 
 
 def read(line: str, reader: Optional[MetricReader] = None) -> List[Tuple[str, float, Optional[int]]]:

@@ -10,7 +10,7 @@ import http.client
 
 import pytest
 
-from clearml_hat import tracking
+from clearml_hat.clearml import tracking
 from tests.clearml_standin import ApiError
 from tests.outage import run_with_outage, training_lines, training_values
 

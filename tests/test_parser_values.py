@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from clearml_hat.config.argparser.parser_values import (
+    default_values,
+    describe_arguments,
+    known_keys,
+    text_keys,
+    whole_numbers,
+)
+from clearml_hat.config.argparser.stand_ins import StandIn
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import default_values, describe_arguments, known_keys, text_keys, whole_numbers
-from clearml_hat.stand_ins import StandIn
-from clearml_hat.yaml_values import same_value
+from clearml_hat.values.yaml_values import same_value
 
 
 def make(*arguments: tuple) -> argparse.ArgumentParser:

@@ -2,7 +2,7 @@
 import subprocess
 from pathlib import Path
 
-from clearml_hat.preflight import git_problems
+from clearml_hat.clearml.preflight import git_problems
 
 
 def git(cwd: Path, *args: str) -> None:

@@ -11,8 +11,8 @@ from typing import List
 
 import pytest
 
-from clearml_hat.metrics import Metric, MetricReader
-from clearml_hat.printed_metrics import teeing
+from clearml_hat.local.metrics import Metric, MetricReader
+from clearml_hat.local.printed_metrics import teeing
 from tests.conftest import clean_env, run_script
 from tests.test_remote import commit, enqueue_from, make_checkout
 

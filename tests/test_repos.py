@@ -16,10 +16,10 @@ from typing import Dict, List, NamedTuple
 
 import pytest
 
-from clearml_hat.capture import capture_parser
-from clearml_hat.parser_values import text_keys
-from clearml_hat.yaml_config import load_values, parse_value
-from clearml_hat.yaml_values import same_value, yaml_value
+from clearml_hat.config.argparser.capture import capture_parser
+from clearml_hat.config.argparser.parser_values import text_keys
+from clearml_hat.values.yaml_config import load_values, parse_value
+from clearml_hat.values.yaml_values import same_value, yaml_value
 from tests.conftest import REPO, clean_env
 from tests.git_repos import commit_and_push
 from tests.missing_modules import hidden, missing_env

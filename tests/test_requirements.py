@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from clearml_hat.requirements import package_name, task_packages
+from clearml_hat.clearml.requirements import package_name, task_packages
 
 REQUIREMENTS = """# training
 torch==2.3.1

@@ -29,12 +29,12 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set
 
 import pytest
 
-from clearml_hat.capture import capture_parser
-from clearml_hat.parser_keys import known_choices
-from clearml_hat.parser_values import text_keys
-from clearml_hat.stand_ins import is_stand_in
-from clearml_hat.yaml_config import load_values
-from clearml_hat.yaml_values import yaml_value
+from clearml_hat.config.argparser.capture import capture_parser
+from clearml_hat.config.argparser.parser_keys import known_choices
+from clearml_hat.config.argparser.parser_values import text_keys
+from clearml_hat.config.argparser.stand_ins import is_stand_in
+from clearml_hat.values.yaml_config import load_values
+from clearml_hat.values.yaml_values import yaml_value
 from tests.conftest import clean_env
 from tests.missing_modules import missing_env
 

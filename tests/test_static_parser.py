@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from clearml_hat.argv import build_argv
+from clearml_hat.config.argparser.argv import build_argv
+from clearml_hat.config.argparser.static_parser import read_parser
 from clearml_hat.errors import HatError
-from clearml_hat.static_parser import read_parser
 
 
 def script(tmp_path: Path, source: str) -> Path:

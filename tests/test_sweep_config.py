@@ -8,9 +8,9 @@ import textwrap
 import pytest
 import yaml
 
-from clearml_hat.best_yaml import best_yaml_text, default_path, write_best_yaml
 from clearml_hat.errors import HatError
-from clearml_hat.sweep_config import read_sweep
+from clearml_hat.values.best_yaml import best_yaml_text, default_path, write_best_yaml
+from clearml_hat.values.sweep_config import read_sweep
 
 
 def parser() -> argparse.ArgumentParser:

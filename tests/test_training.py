@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from clearml_hat.training import main_takes_argv, run_training
+from clearml_hat.local.training import main_takes_argv, run_training
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clearml_hat.errors import HatError
-from clearml_hat.yaml_config import apply_overrides, dump_scalar, load_values, parse_value, render_yaml
+from clearml_hat.values.yaml_config import apply_overrides, dump_scalar, load_values, parse_value, render_yaml
 
 Doc = namedtuple("Doc", "key value help choices required note")
 

@@ -17,9 +17,9 @@ import copy
 import dataclasses
 from typing import Any, Dict, List, NoReturn, Optional, Tuple, cast
 
+from clearml_hat.config.argparser.stand_ins import is_stand_in
 from clearml_hat.errors import HatError
-from clearml_hat.stand_ins import is_stand_in
-from clearml_hat.yaml_values import convert
+from clearml_hat.values.yaml_values import convert
 
 
 @dataclasses.dataclass(frozen=True)

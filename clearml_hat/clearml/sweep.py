@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
-from clearml_hat import sdk_private, tracking
-from clearml_hat.best_yaml import default_path, write_best_yaml
+from clearml_hat.clearml import sdk_private, tracking
+from clearml_hat.config.job import Job
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
-from clearml_hat.job import Job
-from clearml_hat.metrics import metric_key
-from clearml_hat.sweep_config import Sweep
+from clearml_hat.local.metrics import metric_key
+from clearml_hat.values.best_yaml import default_path, write_best_yaml
+from clearml_hat.values.sweep_config import Sweep
 
 SECTION = "train_args"
 # How often the optimizer checks its trials (ClearML's default is 2 minutes, made for hour-long trainings) and

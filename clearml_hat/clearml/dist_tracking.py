@@ -10,10 +10,10 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
-from clearml_hat import sdk_private, tracking
+from clearml_hat.clearml import sdk_private, tracking
 from clearml_hat.console import Console
-from clearml_hat.distributed import Launched, Node, check_torch, launch
 from clearml_hat.errors import HatError
+from clearml_hat.local.distributed import Launched, Node, check_torch, launch
 
 # ClearML keeps launch_multi_node's editable settings in this section of the task (Task._launch_multi_node_section).
 MULTI_NODE_SECTION = "multi_node_instance"

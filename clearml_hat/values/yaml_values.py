@@ -9,7 +9,7 @@ from enum import Enum
 from pathlib import PurePath
 from typing import Any, Tuple
 
-from clearml_hat.stand_ins import is_stand_in, stand_in_origin
+from clearml_hat.config.argparser.stand_ins import is_stand_in, stand_in_origin
 
 
 def convert(value: Any) -> Tuple[Any, str]:

@@ -1,6 +1,6 @@
 """What each rank runs when the hat starts torchrun (distributed.py): attach to the task, train, hand back.
 
-    python -m torch.distributed.run --nproc_per_node 2 ... -m clearml_hat.rank RESULT_FILE SCRIPT ARGV...
+    python -m torch.distributed.run --nproc_per_node 2 ... -m clearml_hat.local.rank RESULT_FILE SCRIPT ARGV...
 
 The argv is the one the launching hat built and connected, so every rank trains with the task's values (web-UI
 edits included) without reading the YAML or the parser again. With a ClearML server the rank attaches to the
@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from clearml_hat import dist_tracking, tracking
-from clearml_hat.distributed import write_result
-from clearml_hat.training import run_training
+from clearml_hat.clearml import dist_tracking, tracking
+from clearml_hat.local.distributed import write_result
+from clearml_hat.local.training import run_training
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -7,7 +7,7 @@
 The process that starts torchrun (`python hat.py` here, or on each agent) owns the task: it connected the
 sections, it echoes every rank's console lines (torchrun marks each with `[rank<N>]:`) into the task's log, it
 records rank 0's result, and it ends the task with torchrun's exit code. Each rank runs `python -m
-clearml_hat.rank`, which attaches to that task (see rank.py) and calls the training with the same argv.
+clearml_hat.local.rank`, which attaches to that task (see rank.py) and calls the training with the same argv.
 No ClearML here: this module is the launcher, dist_tracking.py is the ClearML side.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import IO, Any, Dict, List, Optional, Sequence
 
 from clearml_hat.errors import HatError
 
-HAT_ROOT = Path(__file__).resolve().parent.parent
+HAT_ROOT = Path(__file__).resolve().parents[2]
 # torchrun's default prefix is `[<role><local rank>]:` (`[default1]:`), the same on every node; the global rank
 # tells the lines of a multi-node job apart.
 LINE_PREFIX = "[rank${rank}]:"
@@ -77,7 +77,7 @@ def check_torch() -> None:
 def torchrun_rank() -> Optional[int]:
     """The global rank when this process is a rank of a torchrun the hat did not start (typed by hand), else None.
 
-    torchrun sets TORCHELASTIC_RUN_ID in every rank; the hat's own ranks run clearml_hat.rank, never hat.py.
+    torchrun sets TORCHELASTIC_RUN_ID in every rank; the hat's own ranks run clearml_hat.local.rank, never hat.py.
     """
     if os.environ.get("TORCHELASTIC_RUN_ID") is None:
         return None
@@ -93,7 +93,7 @@ def torchrun_command(script: Path, argv: Sequence[str], nproc_per_node: int, nod
     else:
         command += ["--nnodes", str(node.nodes), "--node_rank", str(node.node_rank),
                     "--master_addr", node.master_addr, "--master_port", str(node.master_port)]
-    return command + ["-m", "clearml_hat.rank", str(result_file), str(script), *argv]
+    return command + ["-m", "clearml_hat.local.rank", str(result_file), str(script), *argv]
 
 
 def rank_env(task_id: Optional[str]) -> Dict[str, str]:

@@ -22,7 +22,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-from clearml_hat.metrics import Metric, MetricReader, make_reader
+from clearml_hat.local.metrics import Metric, MetricReader, make_reader
 
 # A line longer than this is no metric print (a tensor dump, a bar redrawn without `\r`): only its tail is kept.
 _MAX_LINE = 10_000

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
-from clearml_hat import sdk_private, tracking
+from clearml_hat.clearml import sdk_private, tracking
 from clearml_hat.errors import HatError
 
 

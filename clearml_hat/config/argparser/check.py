@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 from typing import Any, List, NamedTuple, Optional
 
-from clearml_hat.argv import build_argv, key_tokens
+from clearml_hat.config.argparser.argv import build_argv, key_tokens
+from clearml_hat.config.argparser.parser_keys import ParserKey, chosen_parsers, known_choices, parser_keys
+from clearml_hat.config.argparser.parser_values import describe_arguments, known_keys
 from clearml_hat.errors import HatError
-from clearml_hat.parser_keys import ParserKey, chosen_parsers, known_choices, parser_keys
-from clearml_hat.parser_values import describe_arguments, known_keys
-from clearml_hat.yaml_config import closest_key
-from clearml_hat.yaml_values import same_value, yaml_value
+from clearml_hat.values.yaml_config import closest_key
+from clearml_hat.values.yaml_values import same_value, yaml_value
 
 
 class Checked(NamedTuple):

@@ -28,6 +28,7 @@ import os
 import sys
 import types
 from importlib.machinery import ModuleSpec
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Sequence, cast
 
 # Frames of the import machinery sit between an `import` statement and the finder; skip them to find the importer.
@@ -36,7 +37,7 @@ _IMPORT_MACHINERY = ("<frozen importlib.", os.path.dirname(importlib.__file__) +
 
 _VERSION = "999.0.0"
 # The hat itself may sit inside the user's repo; its own imports never get stand-ins.
-_HAT_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+_HAT_PACKAGE = os.path.join(str(Path(os.path.abspath(__file__)).parents[2]), "")
 _OPERATORS = {
     "add": "+", "sub": "-", "mul": "*", "matmul": "@", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
     "lshift": "<<", "rshift": ">>", "and": "&", "xor": "^", "or": "|",

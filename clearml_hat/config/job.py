@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Sequence, Tuple
 
-from clearml_hat.capture import ParserNotReached, capture_parser
-from clearml_hat.check import check_values
+from clearml_hat.config.argparser.capture import ParserNotReached, capture_parser
+from clearml_hat.config.argparser.check import check_values
+from clearml_hat.config.argparser.parser_values import known_keys, text_keys, whole_numbers
+from clearml_hat.config.argparser.static_parser import StaticParser, read_parser
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import known_keys, text_keys, whole_numbers
-from clearml_hat.static_parser import StaticParser, read_parser
-from clearml_hat.training import run_training
-from clearml_hat.yaml_config import apply_overrides, load_values
+from clearml_hat.local.training import run_training
+from clearml_hat.values.yaml_config import apply_overrides, load_values
 
 
 @dataclass

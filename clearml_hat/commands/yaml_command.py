@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from clearml_hat.capture import capture_parser
-from clearml_hat.check import check_values
+from clearml_hat.config.argparser.capture import capture_parser
+from clearml_hat.config.argparser.check import check_values
+from clearml_hat.config.argparser.parser_values import describe_arguments, text_keys, whole_numbers
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
-from clearml_hat.parser_values import describe_arguments, text_keys, whole_numbers
-from clearml_hat.yaml_config import load_values, render_yaml
+from clearml_hat.values.yaml_config import load_values, render_yaml
 
 
 def write_config(script: str, output: str, console: Console) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from clearml_hat.errors import HatError
-from clearml_hat.repo import repo_root
+from clearml_hat.local.repo import repo_root
 
 
 def run_training(script: Path, argv: Sequence[str]) -> Any:

@@ -32,9 +32,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, NoReturn, cast
 
-from clearml_hat.errors import HatError
-from clearml_hat.repo import repo_root
-from clearml_hat.stand_ins import (
+from clearml_hat.config.argparser.stand_ins import (
     StandIn,
     StandInBase,
     StandInFinder,
@@ -42,6 +40,8 @@ from clearml_hat.stand_ins import (
     parser_handoffs,
     submodules_on_access,
 )
+from clearml_hat.errors import HatError
+from clearml_hat.local.repo import repo_root
 
 _PARSE_METHODS = ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args")
 # A script whose code names none of these has no argparse parser. Substrings, so that subclasses and wrappers

@@ -15,7 +15,7 @@ import copy
 import dataclasses
 from typing import Any, Dict, List, Optional, Tuple, cast
 
-from clearml_hat.parser_keys import (
+from clearml_hat.config.argparser.parser_keys import (
     ParserKey,
     all_parsers,
     argument_actions,
@@ -23,7 +23,7 @@ from clearml_hat.parser_keys import (
     subcommand_key,
     unique_subparsers,
 )
-from clearml_hat.yaml_values import convert
+from clearml_hat.values.yaml_values import convert
 
 
 @dataclasses.dataclass(frozen=True)

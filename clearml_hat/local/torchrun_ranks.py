@@ -13,8 +13,8 @@ import signal
 import sys
 from typing import IO, Any, Optional
 
-from clearml_hat import dist_tracking
-from clearml_hat.job import Job
+from clearml_hat.clearml import dist_tracking
+from clearml_hat.config.job import Job
 
 
 class StoppedByTorchrun(Exception):

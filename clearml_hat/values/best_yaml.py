@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from clearml_hat.errors import HatError
-from clearml_hat.yaml_config import dump_scalar, load_values
-from clearml_hat.yaml_values import same_value
+from clearml_hat.values.yaml_config import dump_scalar, load_values
+from clearml_hat.values.yaml_values import same_value
 
 _TOP_LEVEL_KEY = re.compile(r"^(?P<key>[^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\")\s*:(?=\s|$)")
 # A comment after a value: ` # ...` outside quotes (good enough for the scalars and flow lists a config holds).

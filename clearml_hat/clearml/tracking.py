@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional
 from urllib.parse import urlparse
 
-from clearml_hat import sdk_private
+from clearml_hat.clearml import sdk_private
 from clearml_hat.errors import HatError
 
 _TASK_ID_VARS = ("CLEARML_TASK_ID", "TRAINS_TASK_ID")

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import List
 
 from clearml_hat import __version__
+from clearml_hat.commands.yaml_command import write_config
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
-from clearml_hat.yaml_command import write_config
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 HAT_PY = '''"""Run {script} under ClearML with config.yaml as the one source of truth (clearml-hat {version}).
 
     python hat.py                         # train here, tracked (offline without a ClearML server)
@@ -45,8 +45,9 @@ def init_repo(folder: str, script: str, output: str, force: bool, console: Conso
         raise HatError(f"{script}: no such file in {repo}; give --script relative to the repo")
     written = [_write(repo / "hat.py", HAT_PY.format(script=script, version=__version__), console)]
     if repo / "clearml_hat" != PACKAGE:  # the hat's own repo has it already
-        for source in sorted(PACKAGE.glob("*.py")):
-            written.append(_write(repo / "clearml_hat" / source.name, source.read_text(encoding="utf-8"), console))
+        for source in sorted(PACKAGE.rglob("*.py")):
+            target = repo / "clearml_hat" / source.relative_to(PACKAGE)
+            written.append(_write(target, source.read_text(encoding="utf-8"), console))
     written.append(write_config(str(repo / script), str(repo / output), console))
     _say_next(repo, script, output, console)
     return written

@@ -15,27 +15,20 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from clearml_hat import (
-    __version__,
-    datasets,
-    dist_tracking,
-    distributed,
-    printed_metrics,
-    sweep,
-    sweep_config,
-    torchrun_ranks,
-    tracking,
-)
+from clearml_hat import __version__
+from clearml_hat.clearml import datasets, dist_tracking, sweep, tracking
+from clearml_hat.clearml.preflight import git_problems
+from clearml_hat.clearml.requirements import task_packages
+from clearml_hat.clearml.settings import SECTION, StoredSettings
+from clearml_hat.config.job import Job, job_from_values, job_from_yaml
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
-from clearml_hat.job import Job, job_from_values, job_from_yaml
-from clearml_hat.preflight import git_problems
-from clearml_hat.repo import find_requirements, repo_root
-from clearml_hat.requirements import task_packages
-from clearml_hat.settings import SECTION, StoredSettings
+from clearml_hat.local import distributed, printed_metrics, torchrun_ranks
+from clearml_hat.local.repo import find_requirements, repo_root
+from clearml_hat.values import sweep_config
 
 TRAIN_SECTION = "train_args"
-HAT_FILES = Path(__file__).resolve().parent
+HAT_FILES = Path(__file__).resolve().parents[1]
 
 
 def run(options: argparse.Namespace, console: Console) -> int:
@@ -185,7 +178,7 @@ def check_remote_ready(settings: StoredSettings, job: Job, force: bool, console:
                        "`clearml-hat init --script TRAIN.py` puts it in, then `python hat.py --remote ...`")
     if force:
         return
-    needed = [job.script, entry, *sorted(HAT_FILES.glob("*.py"))]
+    needed = [job.script, entry, *sorted(HAT_FILES.rglob("*.py"))]
     problems, warnings = git_problems(job.script.resolve().parent, needed)
     for warning in warnings:
         console.warn(warning)

@@ -28,11 +28,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
-from clearml_hat.check import check_values
+from clearml_hat.config.argparser.check import check_values
+from clearml_hat.config.argparser.parser_keys import all_parsers, parser_keys
+from clearml_hat.config.argparser.parser_values import known_keys, text_keys, whole_numbers
 from clearml_hat.errors import HatError
-from clearml_hat.parser_keys import all_parsers, parser_keys
-from clearml_hat.parser_values import known_keys, text_keys, whole_numbers
-from clearml_hat.yaml_config import did_you_mean, load_values
+from clearml_hat.values.yaml_config import did_you_mean, load_values
 
 KEYS = ("objective", "goal", "strategy", "max_trials", "parallel", "parameters")
 RANGE_KEYS = ("min", "max", "step", "log")

@@ -17,8 +17,7 @@ import sys
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from clearml_hat.errors import HatError
-from clearml_hat.parser_keys import (
+from clearml_hat.config.argparser.parser_keys import (
     ParserKey,
     chosen_parsers,
     known_choices,
@@ -26,8 +25,9 @@ from clearml_hat.parser_keys import (
     subcommand_key,
     subparsers_action,
 )
-from clearml_hat.stand_ins import is_stand_in
-from clearml_hat.yaml_values import same_value, yaml_value
+from clearml_hat.config.argparser.stand_ins import is_stand_in
+from clearml_hat.errors import HatError
+from clearml_hat.values.yaml_values import same_value, yaml_value
 
 # BooleanOptionalAction (--x / --no-x) exists from Python 3.9 on.
 BOOLEAN_OPTIONAL = getattr(argparse, "BooleanOptionalAction", None)

@@ -32,6 +32,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print_argv", action="store_true", help="print the training argv as JSON and exit")
     parser.add_argument("--output_uri", default=DEFAULTS.output_uri,
                         help="where the task's outputs go, e.g. s3://bucket/models")
+    parser.add_argument("--pin", action="append", default=[], metavar="KEY[,KEY]",
+                        help="pass these training values to the script even where they equal its default (a value "
+                             "at its default is left out, so the script computes its own where it runs)")
     parser.add_argument("--metrics", default=DEFAULTS.metrics,
                         help="read scalars out of printed lines: auto (the README's rule), off, or a regex with named "
                              "groups, e.g. '(?P<name>\\w+)=(?P<value>[-\\d.e]+)'")

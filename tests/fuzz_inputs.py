@@ -21,11 +21,10 @@ from typing import Iterable, List, Sequence, Union
 
 from hypothesis import strategies as st
 
-from clearml_hat.config.argparser.check import check_values
-from clearml_hat.config.argparser.parser_values import known_keys, text_keys, whole_numbers
-from clearml_hat.config.job import make_argv
+from clearml_hat.config.argparser.system import ArgparseSystem
+from clearml_hat.config.job import load_job_values, make_argv
+from clearml_hat.config.system import defaults_of
 from clearml_hat.errors import HatError
-from clearml_hat.values.yaml_config import apply_overrides, load_values
 
 # The kinds of option real scripts have: int, float, text with and without choices, a fixed-length list, an
 # open list, a flag, a store_false with its own dest, a required value and a float defaulting to None.
@@ -217,11 +216,8 @@ def run_job(parser: argparse.ArgumentParser, yaml_path: Path, overrides: Sequenc
     stderr = io.StringIO()
     with contextlib.redirect_stderr(stderr):
         try:
-            texts = text_keys(parser)
-            values = load_values(yaml_path, texts)
-            if overrides:
-                values = apply_overrides(values, overrides, known_keys(parser), texts)
-            argv, _ = make_argv(parser, whole_numbers(parser, values))
+            system = ArgparseSystem(parser)
+            argv, _ = make_argv(system, load_job_values(system, yaml_path, overrides), defaults_of(system))
         except HatError as error:
             return Outcome(False, str(error).splitlines(), stderr.getvalue().splitlines())
     return Outcome(True, argv, stderr.getvalue().splitlines())
@@ -229,11 +225,12 @@ def run_job(parser: argparse.ArgumentParser, yaml_path: Path, overrides: Sequenc
 
 def run_check(parser: argparse.ArgumentParser, yaml_path: Path) -> Outcome:
     """What `argparse_to_yaml.py --check` does after reading the parser."""
+    system = ArgparseSystem(parser)
     try:
-        values = whole_numbers(parser, load_values(yaml_path, text_keys(parser)))
+        values = load_job_values(system, yaml_path)
     except HatError as error:
         return Outcome(False, str(error).splitlines(), [])
-    problems, warnings, _ = check_values(parser, values)
+    problems, warnings = system.check(values)
     return Outcome(not problems, problems, warnings)
 
 

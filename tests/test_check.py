@@ -105,7 +105,7 @@ def test_problem_found_only_by_building_argv():
 
 def test_warning_for_non_string_value_without_type():
     parser = make((["--dropout"], {"default": 0.2}), (["--ids"], {"nargs": "+", "default": ["0"]}))
-    problems, warnings, _ = check_values(parser, {"dropout": 0.3, "ids": [1, 2]})
+    problems, warnings = check_values(parser, {"dropout": 0.3, "ids": [1, 2]})
     assert problems == []
     assert warnings == [
         "dropout: the script's option has no type=, so 0.3 reaches it as the string '0.3'; add type= to the "

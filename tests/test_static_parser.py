@@ -27,8 +27,8 @@ def test_literal_options_keep_spelling_action_and_type(tmp_path):
         parser.add_argument('--img', nargs=2, type=int, default=[16, 16])
     """))
     assert parser.unreadable == {}
-    argv = build_argv(parser, {"batch_size": 8, "aux_loss": False, "lr": 0.1, "img": [8, 4]})
-    assert argv == ["--batch-size", "8", "--no_aux_loss", "--lr", "0.1", "--img", "8", "4"]
+    argv = build_argv(parser, {"batch_size": 8, "aux_loss": False, "lr": 0.2, "img": [8, 4]})
+    assert argv == ["--batch-size", "8", "--no_aux_loss", "--lr", "0.2", "--img", "8", "4"]
 
 
 def test_custom_type_makes_the_key_unreadable_and_a_value_for_it_a_problem(tmp_path):

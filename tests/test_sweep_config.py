@@ -8,6 +8,7 @@ import textwrap
 import pytest
 import yaml
 
+from clearml_hat.config.argparser.system import ArgparseSystem
 from clearml_hat.errors import HatError
 from clearml_hat.values.best_yaml import best_yaml_text, default_path, write_best_yaml
 from clearml_hat.values.sweep_config import read_sweep
@@ -42,7 +43,7 @@ parameters:
 def read(tmp_path, text: str):
     path = tmp_path / "sweep.yaml"
     path.write_text(textwrap.dedent(text))
-    return read_sweep(path, parser(), BASE)
+    return read_sweep(path, ArgparseSystem(parser()), BASE)
 
 
 def problems(tmp_path, text: str) -> list:
@@ -118,7 +119,7 @@ def test_all_problems_come_in_one_report(tmp_path):
 
 def test_a_missing_or_empty_sweep_file_is_one_line(tmp_path):
     with pytest.raises(HatError, match="no such file"):
-        read_sweep(tmp_path / "nope.yaml", parser(), BASE)
+        read_sweep(tmp_path / "nope.yaml", ArgparseSystem(parser()), BASE)
     with pytest.raises(HatError, match="the file is empty"):
         read(tmp_path, "\n")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from typing import Optional
+from typing import List, Optional
 
 from clearml_hat import __version__
 
@@ -37,6 +37,7 @@ class StoredSettings:
     nodes: int = 1  # machines of a remote run, through Task.launch_multi_node (dist_tracking.py)
     metrics: str = "auto"  # how printed lines become scalars: auto, off or a regex (printed_metrics.py)
     objective: Optional[str] = None  # a sweep trial's objective, reported as a single value (sweep.py)
+    pin: List[str] = dataclasses.field(default_factory=list)  # keys passed even at their default (config/system.py)
     hat_version: str = __version__  # the hat that made the task; an agent run with another one says so
 
     @classmethod

@@ -144,6 +144,7 @@ def _base_task(job: Job, sweep: Sweep, target: Target) -> Any:
         base.output_uri = target.output_uri
     base.connect({**target.hat_settings, "objective": sweep.objective}, name="hat")
     base.connect(dict(job.values), name=SECTION)
+    tracking.store_defaults(base, job.defaults)
     return base
 
 

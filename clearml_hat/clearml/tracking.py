@@ -78,6 +78,24 @@ def connect_section(task: Any, values: dict, section: str) -> dict:
     return task.connect(dict(values), name=section)
 
 
+DEFAULTS_OBJECT = "train_args defaults"
+
+
+def store_defaults(task: Any, defaults: dict) -> None:
+    """The script's defaults where the run was started, as a configuration object beside train_args: an agent
+    (a clone, a sweep trial) passes a value only when it differs from these, so the script computes the rest
+    itself where it runs."""
+    task.set_configuration_object(DEFAULTS_OBJECT, config_text=json.dumps(defaults, indent=1), config_type="json",
+                                  description="the training script's defaults where the run was started; "
+                                              "train_args values equal to these are not passed to it")
+
+
+def stored_defaults(task: Any) -> Optional[dict]:
+    """The defaults store_defaults kept on the task; None for a task made by an older hat."""
+    text = task.get_configuration_object(DEFAULTS_OBJECT)
+    return json.loads(text) if text else None
+
+
 def report_result(task: Any, result: Any) -> None:
     """A returned path becomes the `output` artifact; a dict of numbers becomes single values."""
     if isinstance(result, (str, os.PathLike)) and Path(result).exists():

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from clearml_hat import __version__
 from clearml_hat.clearml import datasets, dist_tracking, sweep, tracking
@@ -25,7 +25,7 @@ from clearml_hat.console import Console
 from clearml_hat.errors import HatError
 from clearml_hat.local import distributed, printed_metrics, torchrun_ranks
 from clearml_hat.local.repo import find_requirements, repo_root
-from clearml_hat.values import sweep_config
+from clearml_hat.values import config_files, sweep_config
 
 TRAIN_SECTION = "train_args"
 HAT_FILES = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ def run(options: argparse.Namespace, console: Console) -> int:
     if tracking.running_under_agent():
         return run_on_agent(console)
     printed_metrics.check_setting(options.metrics)
-    job = job_from_yaml(options.script, options.train_yaml, options.overrides)
+    job = job_from_yaml(options.script, options.train_yaml, options.overrides, pinned_keys(options.pin))
     for warning in job.warnings:
         console.warn(warning)
     if options.print_argv:
@@ -49,7 +49,7 @@ def run(options: argparse.Namespace, console: Console) -> int:
     settings = StoredSettings.from_options(options)
     settings.requirements = settings.requirements or default_requirements(job.script, options.remote, console)
     if options.sweep:  # sweep.yaml checked against the parser, a queue's git checks, then the sweep
-        plan = sweep_config.read_sweep(options.sweep, job.parser, job.values)
+        plan = sweep_config.read_sweep(options.sweep, job.system, job.values)
         if not options.local:
             check_remote_ready(settings, job, options.force, console)
         target = sweep.target(options, job, settings.to_section(), Path(os.path.abspath(sys.argv[0])))
@@ -66,9 +66,15 @@ def run(options: argparse.Namespace, console: Console) -> int:
         torchrun_ranks.own_task_as_rank_0()
     tracking.connect_section(task, settings.to_section(), SECTION)
     values = tracking.connect_section(task, job.values, TRAIN_SECTION)
+    tracking.store_defaults(task, job.defaults)
     if options.remote:
         return enqueue(task, settings, options.keep_image_packages, console)
     return train(task, settings, job, values, console)
+
+
+def pinned_keys(pin: List[str]) -> List[str]:
+    """The keys of `--pin a,b --pin c`."""
+    return [key.strip() for each in pin for key in each.split(",") if key.strip()]
 
 
 def run_on_agent(console: Console) -> int:
@@ -79,7 +85,7 @@ def run_on_agent(console: Console) -> int:
         console.warn(f"the task was made with clearml-hat {settings.hat_version}; this agent runs {__version__} "
                      "(from the repo's clearml_hat/); update one of them if they disagree")
     values = tracking.connect_section(task, tracking.section_values(task, TRAIN_SECTION), TRAIN_SECTION)
-    job = job_from_values(settings.script, values)
+    job = job_from_values(settings.script, values, tracking.stored_defaults(task), settings.pin)
     for warning in job.warnings:
         console.warn(warning)
     if settings.s3 and not settings.dataset_id:  # a clone whose dataset_id was cleared in the web UI
@@ -92,8 +98,8 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
     if settings.s3:
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id or "")}
-    argv = job.argv_for(values)
-    with printed_metrics.reporting(task, settings.metrics) as printed:
+    argv, copies = job.command_for(values)
+    with printed_metrics.reporting(task, settings.metrics) as printed, config_files.written(copies):
         if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (dist_tracking.py)
             launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes,
                                                console)

@@ -1,81 +1,169 @@
-"""A training job: the script, its captured parser, the training values and the argv they turn into.
+"""A training job: the script, its config system, the training values and the command line they turn into.
 
-Everything here is plain Python and runs before any ClearML task exists, so bad input never leaves a task behind.
+    job = job_from_yaml("train.py", "config.yaml", ["lr=0.1"])
+    job.argv        # ["--lr", "0.1"]: only what differs from the script's defaults here (job.defaults), or is pinned
+
+Values are flat: the config system's keys, and the dotted keys of config files named by one of them
+(values/config_files.py). Everything here is plain Python and runs before any ClearML task exists, so bad input
+never leaves a task behind.
 """
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from clearml_hat.config.argparser.capture import ParserNotReached, capture_parser
-from clearml_hat.config.argparser.check import check_values
-from clearml_hat.config.argparser.parser_values import known_keys, text_keys, whole_numbers
-from clearml_hat.config.argparser.static_parser import StaticParser, read_parser
+from clearml_hat.config.argparser.static_parser import read_parser
+from clearml_hat.config.argparser.system import ArgparseSystem
+from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
 from clearml_hat.errors import HatError
 from clearml_hat.local.training import run_training
-from clearml_hat.values.yaml_config import apply_overrides, load_values
+from clearml_hat.values import config_files
+from clearml_hat.values.yaml_config import apply_overrides, closest_key, load_values
+from clearml_hat.values.yaml_values import same_value
+
+
+class Command(NamedTuple):
+    argv: List[str]
+    copies: Dict[str, dict]  # edited copies of config files the argv names: path -> contents (config_files.written)
 
 
 @dataclass
 class Job:
     script: Path
-    parser: argparse.ArgumentParser  # the captured parser, or a StaticParser when the script stops before it
+    system: ConfigSystem
     values: dict
-    argv: List[str]
-    warnings: List[str]  # what the script will see differently from the YAML, and how its parser was read
+    defaults: dict  # the script's defaults where the run was started: a value equal to its default is not passed
+    pinned: Tuple[str, ...]  # keys passed whatever their value
+    command: Command
+    warnings: List[str] = field(default_factory=list)  # what the script will see differently, how it was read
 
-    def argv_for(self, values: dict) -> List[str]:
-        """argv for values ClearML handed back (edited in the web UI on a remote run)."""
-        values = whole_numbers(self.parser, values)
-        return self.argv if values == self.values else make_argv(self.parser, values)[0]
+    @property
+    def argv(self) -> List[str]:
+        return self.command.argv
+
+    def command_for(self, values: dict) -> Command:
+        """The command line for values ClearML handed back (edited in the web UI on a remote run)."""
+        values = self.system.typed(values)
+        return self.command if values == self.values else make_command(self.system, values, self.defaults,
+                                                                        self.pinned)[0]
 
     def train(self, argv: Sequence[str]) -> Any:
         return run_training(self.script, argv)
 
 
-def job_from_yaml(script: str, yaml_path: str, overrides: Sequence[str] = ()) -> Job:
-    """Read the parser, load the YAML and overrides typed by it, check the values and build argv; HatError if any
-    of it fails."""
+def job_from_yaml(script: str, yaml_path: str, overrides: Sequence[str] = (), pinned: Sequence[str] = ()) -> Job:
+    """Read the script's options, load the YAML and overrides typed by them, check the values and build argv;
+    HatError if any of it fails."""
     script_path = Path(script)
-    parser, warnings = read_script_parser(script_path)
-    texts = text_keys(parser)
-    values = load_values(yaml_path, texts)
-    if overrides:
-        values = apply_overrides(values, overrides, known_keys(parser), texts)
-    return _job(script_path, parser, values, warnings)
+    system, warnings = read_config_system(script_path)
+    return _job(script_path, system, load_job_values(system, yaml_path, overrides), None, pinned, warnings)
 
 
-def job_from_values(script: str | Path, values: dict) -> Job:
-    """The job for values that are already typed (the task's, under the agent)."""
+def load_job_values(system: ConfigSystem, yaml_path: str | Path, overrides: Sequence[str] = ()) -> dict:
+    """The YAML's values with the `key=value` overrides applied, typed by the config system's keys, config files
+    flattened in."""
+    texts = system.text_keys()
+    keys = system.known_keys()
+    values = config_files.expand(load_values(yaml_path, texts), keys)
+    # The system's own keys first: a new config file (`config=other.yaml`) brings its values, which the dotted
+    # overrides then change.
+    own = [override for override in overrides if "." not in override.partition("=")[0]]
+    if own:
+        values = apply_overrides(values, own, keys, texts)
+        replaced = [override.partition("=")[0].strip() for override in own]
+        values = config_files.expand(values, keys, replaced)
+    dotted = [override for override in overrides if override not in own]
+    if dotted:
+        values = apply_overrides(values, dotted, known_value_keys(system, values), texts)
+    return system.typed(values)
+
+
+def known_value_keys(system: ConfigSystem, values: dict) -> List[str]:
+    """The config system's keys and the dotted keys of the config files in values (those of the file itself,
+    and those values hold)."""
+    keys = system.known_keys()
+    dotted = [key for key in values if "." in key and key not in keys]
+    for key in config_files.file_keys(values):
+        dotted += [name for name in config_files.flatten(key, config_files.read_config_file(values[key]) or {})
+                   if name not in dotted]
+    return keys + dotted
+
+
+def job_from_values(script: str | Path, values: dict, defaults: Optional[dict], pinned: Sequence[str]) -> Job:
+    """The job for values that are already typed (the task's, under the agent), with the defaults of the machine
+    the run was started on (None: this machine's)."""
     script_path = Path(script)
-    parser, warnings = read_script_parser(script_path)
-    return _job(script_path, parser, values, warnings)
+    system, warnings = read_config_system(script_path)
+    return _job(script_path, system, values, defaults, pinned, warnings)
 
 
-def _job(script: Path, parser: argparse.ArgumentParser, values: dict, warnings: List[str]) -> Job:
-    values = whole_numbers(parser, values)
-    argv, value_warnings = make_argv(parser, values)
-    return Job(script, parser, values, argv, warnings + value_warnings)
+def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[dict], pinned: Sequence[str],
+         warnings: List[str]) -> Job:
+    known = system.known_keys()
+    for key in pinned:
+        if key not in known:
+            close = closest_key(key, known)
+            fix = f"did you mean {close!r}?" if close else "name a training value"
+            raise HatError(f"--pin {key}: unknown key; {fix}")
+    values = system.typed(values)
+    defaults = defaults_of(system) if defaults is None else defaults
+    command, value_warnings = make_command(system, values, defaults, pinned)
+    return Job(script, system, values, defaults, tuple(pinned), command, warnings + value_warnings)
 
 
-def read_script_parser(script: Path) -> Tuple[argparse.ArgumentParser, List[str]]:
-    """The script's parser; when the script stops before it, the parser its add_argument lines say (and a warning
-    saying so)."""
+def capture_config_system(script: str | Path) -> ConfigSystem:
+    """The script's config system, read by running the script up to its parse; HatError when it stops before."""
+    return ArgparseSystem(capture_parser(script))
+
+
+def read_config_system(script: Path) -> Tuple[ConfigSystem, List[str]]:
+    """The script's config system; when the script stops before its parser, the parser its add_argument lines say
+    (and a warning saying so)."""
     try:
-        return capture_parser(script), []
+        return capture_config_system(script), []
     except ParserNotReached as error:
         parser = read_parser(script)
         if parser is None:
             raise HatError(f"{error}; its subcommands cannot be read without running it") from None
-        return parser, [f"{error}; argv comes from its add_argument lines, read without running it"]
+        return ArgparseSystem(parser), [f"{error}; argv comes from its add_argument lines, read without running it"]
 
 
-def make_argv(parser: argparse.ArgumentParser, values: dict) -> Tuple[List[str], List[str]]:
-    """(argv, warnings) from values, checked against the parser first; every problem is one line of the HatError."""
-    checked = check_values(parser, values)
-    problems = (parser.problems(values) if isinstance(parser, StaticParser) else []) + checked.problems
-    if problems or checked.argv is None:
+def check_job_values(system: ConfigSystem, values: dict, defaults: Optional[dict] = None) -> Checked:
+    """Every problem and warning of values, the config system's and its config files', one line each."""
+    plain = {key: value for key, value in values.items() if key in system.known_keys()}
+    problems, warnings = system.check(plain)
+    return Checked(problems + config_files.problems(values, _file_paths(system, values, defaults)), warnings)
+
+
+def make_command(system: ConfigSystem, values: dict, defaults: dict,
+                 pinned: Sequence[str] = ()) -> Tuple[Command, List[str]]:
+    """(command, warnings) for values: checked first, every problem one line of the HatError. Keys left at their
+    default are not passed; a config file with edits is passed as its edited copy."""
+    problems, warnings = check_job_values(system, values, defaults)
+    if problems:
         raise HatError("\n".join(problems))
-    return checked.argv, checked.warnings
+    given = given_values({key: value for key, value in values.items() if key in system.known_keys()}, defaults,
+                         pinned)
+    copies = {}
+    for key, path in _file_paths(system, values, defaults).items():
+        contents = config_files.edited_contents(values, key, path)
+        if contents is not None:
+            given[key] = config_files.copy_path(path)
+            copies[given[key]] = contents
+    return Command(system.command_line(given, pinned), copies), warnings
+
+
+def _file_paths(system: ConfigSystem, values: dict, defaults: Optional[dict]) -> Dict[str, str]:
+    """The config file of each file key, as found here: a default path computed on another machine (yolov5's
+    `ROOT / "data/hyps/..."`) is this machine's default instead."""
+    paths = {}
+    for key in config_files.file_keys(values):
+        path = values[key]
+        if not os.path.isfile(path) and defaults is not None and same_value(path, defaults.get(key)):
+            local = defaults_of(system).get(key)
+            path = local if isinstance(local, str) else path
+        paths[key] = path
+    return paths

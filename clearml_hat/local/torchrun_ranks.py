@@ -15,6 +15,7 @@ from typing import IO, Any, Optional
 
 from clearml_hat.clearml import dist_tracking
 from clearml_hat.config.job import Job
+from clearml_hat.values import config_files
 
 
 class StoppedByTorchrun(Exception):
@@ -38,7 +39,8 @@ def run_other_rank(job: Job, rank: int, offline: bool) -> int:
     task = None if offline else dist_tracking.join_rank_0()
     mark_lines(rank)
     try:
-        job.train(job.argv)
+        with config_files.written(job.command.copies):
+            job.train(job.argv)
     except Exception as error:
         if task is None:
             raise

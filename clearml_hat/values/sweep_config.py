@@ -20,7 +20,6 @@ script's parser accepts for that key (type, choices, nargs), with the training's
 """
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import math
 from dataclasses import dataclass
@@ -28,9 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
-from clearml_hat.config.argparser.check import check_values
-from clearml_hat.config.argparser.parser_keys import all_parsers, parser_keys
-from clearml_hat.config.argparser.parser_values import known_keys, text_keys, whole_numbers
+from clearml_hat.config.job import check_job_values, known_value_keys
+from clearml_hat.config.system import ConfigSystem
 from clearml_hat.errors import HatError
 from clearml_hat.values.yaml_config import did_you_mean, load_values
 
@@ -78,8 +76,9 @@ class Sweep:
         return min(self.max_trials, math.prod(len(p.values or []) for p in self.parameters))
 
 
-def read_sweep(path: str | Path, parser: argparse.ArgumentParser, base_values: dict) -> Sweep:
-    """The sweep in path, checked against the training's parser and its base values; HatError lists every problem."""
+def read_sweep(path: str | Path, system: ConfigSystem, base_values: dict) -> Sweep:
+    """The sweep in path, checked against the training's config system and its base values; HatError lists every
+    problem."""
     path = Path(path)
     if not path.is_file():
         raise HatError(f"{path}: no such file; write a sweep.yaml (see the README's Sweeps section)")
@@ -110,21 +109,21 @@ def read_sweep(path: str | Path, parser: argparse.ArgumentParser, base_values: d
     for key in ("max_trials", "parallel"):
         if not _is_int(settings[key]) or settings[key] < 1:
             problems.append(f"{key}: {settings[key]!r} is not a whole number of at least 1")
-    parameters = _parameters(raw.get("parameters"), strategy, parser, base_values, problems)
+    parameters = _parameters(raw.get("parameters"), strategy, system, base_values, problems)
     if problems:
         raise HatError("\n".join(f"{path}: {problem}" for problem in dict.fromkeys(problems)))
     return Sweep(objective, goal, strategy, settings["max_trials"], settings["parallel"], parameters)
 
 
-def _parameters(raw: Any, strategy: str, parser: argparse.ArgumentParser, base_values: dict,
+def _parameters(raw: Any, strategy: str, system: ConfigSystem, base_values: dict,
                 problems: List[str]) -> List[Parameter]:
     if raw is None:
         return []
     if not isinstance(raw, dict) or not raw:
         problems.append("parameters: give a mapping of training keys to a list or a range, e.g. lr: [0.01, 0.1]")
         return []
-    known = known_keys(parser)
-    texts = text_keys(parser)
+    known = known_value_keys(system, base_values)
+    texts = system.text_keys()
     found = []
     for key, spec in raw.items():
         where = f"parameters.{key}"
@@ -134,12 +133,12 @@ def _parameters(raw: Any, strategy: str, parser: argparse.ArgumentParser, base_v
         if isinstance(spec, list):
             parameter = _listed(where, key, spec, key in texts, problems)
         elif isinstance(spec, dict):
-            parameter = _ranged(where, key, spec, strategy, _number_type(parser, key), problems)
+            parameter = _ranged(where, key, spec, strategy, system.number_type(key), problems)
         else:
             problems.append(f"{where}: give a list of values ([4, 8]) or a range ({{min: 1, max: 9}}), not {spec!r}")
             continue
         if parameter is not None:
-            _check_with_parser(where, parameter, parser, base_values, problems)
+            _check_values(where, parameter, system, base_values, problems)
             found.append(parameter)
     return found
 
@@ -207,26 +206,19 @@ def _steps(low: float, high: float, step: float, number_type: type) -> List[Any]
     return [round(low + i * step, max(digits, 0)) for i in range(count)]
 
 
-def _check_with_parser(where: str, parameter: Parameter, parser: argparse.ArgumentParser, base_values: dict,
+def _check_values(where: str, parameter: Parameter, system: ConfigSystem, base_values: dict,
                        problems: List[str]) -> None:
-    """Each value the sweep can give (every list value, a range's ends) must pass the parser as the YAML would."""
+    """Each value the sweep can give (every list value, a range's ends) must pass the config system as the YAML
+    would."""
     candidates = parameter.values if parameter.values is not None else [parameter.low, parameter.high]
     typed = []
     for value in candidates:
-        value = whole_numbers(parser, {parameter.key: value})[parameter.key]
-        found = check_values(parser, {**base_values, parameter.key: value}).problems
+        value = system.typed({parameter.key: value})[parameter.key]
+        found = check_job_values(system, {**base_values, parameter.key: value}).problems
         problems.extend(f"{where}: {problem}" for problem in found)
         typed.append(value)
     if parameter.values is not None:
         parameter.values = typed
-
-
-def _number_type(parser: argparse.ArgumentParser, key: str) -> Optional[type]:
-    """int or float when every value-taking action of the key converts with it; else None."""
-    types = {action.type for each in all_parsers(parser) for found in parser_keys(each) if found.key == key
-             for action in found.actions if action.nargs != 0}
-    number_type = types.pop() if len(types) == 1 else None
-    return number_type if number_type in (int, float) else None
 
 
 def _is_number(value: Any) -> bool:

@@ -273,8 +273,9 @@ def closest_key(key: str, known: Sequence[str]) -> Optional[str]:
     return close[0] if close else None
 
 
-def render_yaml(docs: Sequence[Any], script: str, output: str) -> str:
-    """config.yaml text: a header, then one commented `key: value` per argument, in the parser's order."""
+def render_yaml(docs: Sequence[Any], script: str, output: str, files: Optional[Dict[str, dict]] = None) -> str:
+    """config.yaml text: a header, then one commented `key: value` per argument, in the parser's order; a key
+    that names a config file (files: key -> {_file_: path, ...its values}) as a block of the file's values."""
     lines = [
         f"# Training values for {script}, read from its argparse parser by argparse_to_yaml.py.",
         f"# Regenerate: python argparse_to_yaml.py --script {script} -o {output}",
@@ -283,8 +284,20 @@ def render_yaml(docs: Sequence[Any], script: str, output: str) -> str:
     ]
     for doc in docs:
         lines.extend(f"# {line}" for line in _comment_lines(doc))
-        lines.append(f"{dump_scalar(doc.key)}: {dump_scalar(doc.value)}")
+        if files and doc.key in files:
+            lines.append("# the values of that file; an edit reaches the script in a copy of it (_file_ is its path)")
+            lines.append(f"{dump_scalar(doc.key)}:")
+            lines.extend(f"  {line}" for line in _dump_block(files[doc.key]).splitlines())
+        else:
+            lines.append(f"{dump_scalar(doc.key)}: {dump_scalar(doc.value)}")
     return "\n".join(lines) + "\n"
+
+
+def _dump_block(mapping: dict) -> str:
+    """A mapping in block style (nested mappings on their own lines), lists inline."""
+    text = yaml.dump(mapping, Dumper=_Dumper, default_flow_style=None, width=10**6, allow_unicode=True,
+                     sort_keys=False)
+    return text
 
 
 def _comment_lines(doc: Any) -> list:

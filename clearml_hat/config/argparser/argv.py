@@ -3,9 +3,10 @@
     build_argv(parser, {"lr": 0.02, "epochs": 300, "amp": False})  -> ["--lr", "0.02", "--epochs", "300"]
 
 The script's own parser decides every spelling, and the argv is parsed back with it before it is returned, so a
-wrong argv cannot ship silently. Values are written out, defaults included, except where absence is exact and
-text is not: flags at their default, and values that text would change (a float default of an option without
-type= would arrive as a string). None means "use the default" and is left out.
+wrong argv cannot ship silently. None and a value equal to the parser's default are left out: the script then
+gets its own default object (20 for a type=float option, a Path, a tuple), exactly as a bare run does. A pinned
+key at its default is written out where text gives the same value back (see config/system.py for why values are
+pinned).
 """
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ class _Inexpressible(Exception):
     """One action cannot produce one value; another action with the same dest may."""
 
 
-def build_argv(parser: argparse.ArgumentParser, values: dict) -> List[str]:
-    """The argv that makes parser give back values (None and default values left out); HatError names a bad key."""
+def build_argv(parser: argparse.ArgumentParser, values: dict, pinned: frozenset = frozenset()) -> List[str]:
+    """The argv that makes parser give back values (None and default values left out, unless pinned); HatError
+    names a bad key."""
     path, problem = chosen_parsers(parser, values)
     if problem:
         raise HatError(problem)
@@ -52,7 +54,7 @@ def build_argv(parser: argparse.ArgumentParser, values: dict) -> List[str]:
         defaults.update({key.key: key.default for key in keys})
         owner.update({key.key: depth for key in keys})
     expected: Dict[str, Any] = {}
-    argv = _parser_argv(path, path_keys, 0, values, defaults, owner, expected)
+    argv = _parser_argv(path, path_keys, 0, values, defaults, owner, expected, pinned)
     if not any(_unverifiable(action) for each in path for action in each._actions):
         _self_check(parser, argv, expected)
     return argv
@@ -66,7 +68,8 @@ def _unverifiable(action: argparse.Action) -> bool:
 
 
 def _parser_argv(path: List[argparse.ArgumentParser], path_keys: List[List[ParserKey]], depth: int, values: dict,
-                 defaults: Dict[str, Any], owner: Dict[str, int], expected: Dict[str, Any]) -> List[str]:
+                 defaults: Dict[str, Any], owner: Dict[str, int], expected: Dict[str, Any],
+                 pinned: frozenset) -> List[str]:
     """This parser's part of argv: options first, then positionals, then the subcommand and its part.
 
     Positionals come after the options because a REMAINDER positional swallows any option after it, and the
@@ -87,7 +90,7 @@ def _parser_argv(path: List[argparse.ArgumentParser], path_keys: List[List[Parse
             continue
         expected[key] = value
         if same_value(value, defaults.get(key)):
-            spelled = _spelled_out_default(parser, key, actions, value)
+            spelled = _spelled_out_default(parser, key, actions, value) if key in pinned else None
             if spelled:
                 options.append((key, *spelled, True))
             continue
@@ -96,7 +99,7 @@ def _parser_argv(path: List[argparse.ArgumentParser], path_keys: List[List[Parse
     positional_tokens, tail = _positional_tokens(parser, positionals, defaults, expected)
     if subparsers is not None and values.get(subcommand_key(subparsers, depth)) is not None:
         name = values[subcommand_key(subparsers, depth)]
-        tail += [name, *_parser_argv(path, path_keys, depth + 1, values, defaults, owner, expected)]
+        tail += [name, *_parser_argv(path, path_keys, depth + 1, values, defaults, owner, expected, pinned)]
         if subparsers.dest != argparse.SUPPRESS:
             expected[subparsers.dest] = name
     # An option with nargs=REMAINDER takes all that follows it: it goes last.
@@ -117,12 +120,12 @@ def _parser_argv(path: List[argparse.ArgumentParser], path_keys: List[List[Parse
 
 def _spelled_out_default(parser: argparse.ArgumentParser, key: str, actions: List[argparse.Action],
                          value: Any) -> Optional[Tuple[List[str], Any]]:
-    """(tokens, nargs) that write out a value equal to this machine's default, or None to leave it out.
+    """(tokens, nargs) that write out a pinned value equal to this machine's default, or None to leave it out.
 
-    config.yaml is the source of truth, and a default may differ where the training runs (os.cpu_count(), a GPU
-    check), so a plain value option is written out. Flags, counters and append lists are left out (absent is
-    their default), and so is a value the text would change: a float for an option without type= would arrive
-    as a string, a scalar default of a nargs='+' option as a list.
+    A pinned key is one whose value must hold wherever the training runs, though it equals the default here (a
+    GPU check that says 'cpu' on a laptop), so a plain value option is written out. Flags, counters and append
+    lists are left out (absent is their default), and so is a value the text would change: a float for an option
+    without type= would arrive as a string, a scalar default of a nargs='+' option as a list.
     """
     action = actions[0]
     # Nor where this machine's parser cannot judge the text (a type or choices from a missing module): left out,

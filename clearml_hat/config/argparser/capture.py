@@ -52,8 +52,10 @@ _PARSER_MARKERS = ("ArgumentParser", "ArgParser", "parse_args", "parse_known_arg
 class Captured:
     """What capture found: the script's parser and the missing modules its own code imported."""
 
-    def __init__(self, parser: argparse.ArgumentParser, missing_modules: tuple[str, ...]) -> None:
+    def __init__(self, parser: argparse.ArgumentParser, missing_modules: tuple[str, ...],
+                 pre_parsers: tuple[argparse.ArgumentParser, ...] = ()) -> None:
         self.parser = parser
+        self.pre_parsers = pre_parsers  # first-stage parsers that really parsed before it (timm's config_parser)
         # Sorted, submodules of a missing module left out: ('cv2', 'torch', 'utils.general') for imports of cv2,
         # torch, torch.nn and utils.general (when utils itself exists beside the script).
         self.missing_modules = missing_modules
@@ -72,8 +74,22 @@ class _ParserReached(BaseException):
 
 
 def capture_parser(script: str | os.PathLike) -> argparse.ArgumentParser:
-    """The ArgumentParser that `python script` parses its command line with; raises HatError when there is none."""
-    return capture(script).parser
+    """The ArgumentParser that `python script` parses its command line with; raises HatError when there is none.
+
+    With first-stage pre-parsers (timm's `-c/--config`), one parser that reads their options too: the command line
+    the hat builds goes to the pre-parsers first, and what they leave to the main parser, as in the script."""
+    captured = capture(script)
+    if not captured.pre_parsers:
+        return captured.parser
+    return _with_pre_parsers(captured.parser, captured.pre_parsers)
+
+
+def _with_pre_parsers(parser: argparse.ArgumentParser,
+                      pre_parsers: tuple[argparse.ArgumentParser, ...]) -> argparse.ArgumentParser:
+    """A parser with the pre-parsers' options first, then the main parser's (its own win where both have one)."""
+    return argparse.ArgumentParser(prog=parser.prog, description=parser.description, add_help=False,
+                                   parents=[*pre_parsers, parser], conflict_handler="resolve",
+                                   prefix_chars=parser.prefix_chars, allow_abbrev=parser.allow_abbrev)
 
 
 def capture(script: str | os.PathLike) -> Captured:
@@ -126,6 +142,7 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     finder = StandInFinder(root, everywhere)
     retry_with = None
     pre_parses: list[int] = []  # script lines of pre-parser parse_known_args calls that were let through
+    pre_parsers: list[argparse.ArgumentParser] = []
     reached: list[argparse.ArgumentParser] = []
     original_parse_known_args = argparse.ArgumentParser.parse_known_args
 
@@ -142,6 +159,8 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
         line = _line_of_later_parse(sys._getframe(1), code)
         if line is not None:
             pre_parses.append(line)
+            if parser not in pre_parsers:
+                pre_parsers.append(parser)
             return original_parse_known_args(parser, args, namespace)
         reach(parser)
 
@@ -173,7 +192,7 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
             problem = (f"{shown} ran to the end without parsing its arguments ({which}); make `python {shown}` "
                        "call parse_args() on its parser")
         except _ParserReached as found:
-            return _captured(found.parser, finder, shown)
+            return _captured(found.parser, finder, shown, pre_parsers)
         except SystemExit as stop:
             problem = (f"{_script_line(stop, path, shown)} called sys.exit({stop.code!r}) before parsing its "
                        f"arguments{_stand_in_note(finder)}; `python {shown}` with no arguments must reach parse_args()")
@@ -183,13 +202,14 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
             if isinstance(error, ModuleNotFoundError) and error.name and error.name not in everywhere:
                 retry_with = error.name
     if reached:  # a bare `except:` in the script swallowed _ParserReached, but the parser was reached
-        return _captured(reached[0], finder, shown)
+        return _captured(reached[0], finder, shown, pre_parsers)
     if retry_with and len(everywhere) < _MAX_RETRIES:
         return _run_until_parse(code, path, shown, everywhere | {retry_with})
     raise ParserNotReached(problem)
 
 
-def _captured(parser: argparse.ArgumentParser, finder: StandInFinder, shown: str) -> Captured:
+def _captured(parser: argparse.ArgumentParser, finder: StandInFinder, shown: str,
+              pre_parsers: list[argparse.ArgumentParser]) -> Captured:
     """The capture's result; HatError when the parser went through a call of a missing module, whose options
     cannot be known (improved-diffusion's `add_dict_to_argparser(parser, defaults)` adds every one of them)."""
     for handoff in parser_handoffs():
@@ -200,7 +220,7 @@ def _captured(parser: argparse.ArgumentParser, finder: StandInFinder, shown: str
             raise HatError(f"{where} hands the parser to {handoff.call}, but {package!r} is missing here, so the "
                            f"options it adds cannot be read; install {package!r} (or make it importable from the "
                            f"repo) and run again")
-    return Captured(parser, _top_level(finder.modules))
+    return Captured(parser, _top_level(finder.modules), tuple(p for p in pre_parsers if p is not parser))
 
 
 def _shown_path(filename: str) -> str:

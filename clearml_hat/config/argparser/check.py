@@ -8,24 +8,19 @@ A problem stops the run; a warning is something the script will see differently 
 from __future__ import annotations
 
 import argparse
-from typing import Any, List, NamedTuple, Optional
+from typing import Any, List
 
 from clearml_hat.config.argparser.argv import build_argv, key_tokens
 from clearml_hat.config.argparser.parser_keys import ParserKey, chosen_parsers, known_choices, parser_keys
 from clearml_hat.config.argparser.parser_values import describe_arguments, known_keys
+from clearml_hat.config.system import Checked
 from clearml_hat.errors import HatError
 from clearml_hat.values.yaml_config import closest_key
 from clearml_hat.values.yaml_values import same_value, yaml_value
 
 
-class Checked(NamedTuple):
-    problems: List[str]  # one line each; any stops the run
-    warnings: List[str]  # what the script will see differently from the YAML
-    argv: Optional[List[str]]  # the argv, built once, when there is no problem
-
-
 def check_values(parser: argparse.ArgumentParser, values: dict) -> Checked:
-    """Every problem and warning of values meant for parser, one line each, and the argv when there is none."""
+    """Every problem and warning of values meant for parser, one line each (building the argv is tried too)."""
     problems: List[str] = []
     warnings: List[str] = []
     known = known_keys(parser)
@@ -46,11 +41,12 @@ def check_values(parser: argparse.ArgumentParser, values: dict) -> Checked:
             problems.append(f"{doc.key}: belongs to subcommand {doc.subcommand!r}, which is not chosen; "
                             f"choose it or remove the key")
     if problems:
-        return Checked(problems, warnings, None)
+        return Checked(problems, warnings)
     try:
-        return Checked(problems, warnings, build_argv(parser, values))
+        build_argv(parser, values)
     except HatError as err:
-        return Checked([str(err)], warnings, None)
+        return Checked([str(err)], warnings)
+    return Checked(problems, warnings)
 
 
 def _check_key(parser: argparse.ArgumentParser, key: ParserKey, value: Any, problems: List[str],

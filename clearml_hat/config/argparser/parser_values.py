@@ -1,7 +1,7 @@
 """What the YAML holds for a parser: one value per key, and what each key means (for the YAML writer).
 
     default_values(parser)      -> {"lr": 0.01, "epochs": 300, ...}   what parse_args([]) gives, as YAML types
-    describe_arguments(parser)  -> [ArgumentDoc(key="lr", help="learning rate", ...), ...]   for the YAML writer
+    describe_arguments(parser)  -> [KeyDoc(key="lr", help="learning rate", ...), ...]   for the YAML writer
 
 One key per argument dest (parser_keys.ParserKey). A subcommand is picked by a key named after the subparsers'
 dest (`command` when it has none); the options of every subcommand sit beside it in the same flat dict. Nested
@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
-from typing import Any, Dict, List, Optional, Tuple, cast
+from typing import Any, Dict, List, cast
 
 from clearml_hat.config.argparser.parser_keys import (
     ParserKey,
@@ -23,22 +22,8 @@ from clearml_hat.config.argparser.parser_keys import (
     subcommand_key,
     unique_subparsers,
 )
+from clearml_hat.config.system import KeyDoc
 from clearml_hat.values.yaml_values import convert
-
-
-@dataclasses.dataclass(frozen=True)
-class ArgumentDoc:
-    """One YAML key as the writer shows it."""
-
-    key: str
-    value: Any  # the default as a YAML value (None when required, unknown or not representable)
-    help: str = ""  # help text with %(default)s and friends expanded
-    choices: Optional[list] = None
-    required: bool = False
-    note: str = ""  # why the value is not the script's default as written ("" when it is)
-    flags: Tuple[str, ...] = ()  # option strings; () for positionals and subcommand keys
-    subcommand: str = ""  # the subcommand the key belongs to ("train", or "db migrate" when nested)
-    subcommands: Dict[str, List[str]] = dataclasses.field(default_factory=dict)  # on a subcommand key: name -> its keys
 
 
 def default_values(parser: argparse.ArgumentParser) -> dict:
@@ -46,14 +31,14 @@ def default_values(parser: argparse.ArgumentParser) -> dict:
     return {doc.key: doc.value for doc in describe_arguments(parser)}
 
 
-def describe_arguments(parser: argparse.ArgumentParser) -> List[ArgumentDoc]:
-    """One ArgumentDoc per key, subcommand options after their subcommand key; keys seen before are not repeated."""
-    docs: Dict[str, ArgumentDoc] = {}
+def describe_arguments(parser: argparse.ArgumentParser) -> List[KeyDoc]:
+    """One KeyDoc per key, subcommand options after their subcommand key; keys seen before are not repeated."""
+    docs: Dict[str, KeyDoc] = {}
     _describe(parser, "", 0, docs)
     return list(docs.values())
 
 
-def _describe(parser: argparse.ArgumentParser, subcommand: str, depth: int, docs: Dict[str, ArgumentDoc]) -> None:
+def _describe(parser: argparse.ArgumentParser, subcommand: str, depth: int, docs: Dict[str, KeyDoc]) -> None:
     keys = {key.key: key for key in parser_keys(parser)}
     for action in argument_actions(parser):  # in the parser's order, subcommands where they were added
         if isinstance(action, argparse._SubParsersAction):
@@ -63,10 +48,10 @@ def _describe(parser: argparse.ArgumentParser, subcommand: str, depth: int, docs
 
 
 def _describe_subcommands(parser: argparse.ArgumentParser, action: argparse.Action, subcommand: str, depth: int,
-                          docs: Dict[str, ArgumentDoc]) -> None:
+                          docs: Dict[str, KeyDoc]) -> None:
     name = subcommand_key(action, depth)
     children = unique_subparsers(action)
-    docs.setdefault(name, ArgumentDoc(
+    docs.setdefault(name, KeyDoc(
         key=name, value=None, help=_help(parser, action, None), choices=list(cast(Dict[str, Any], action.choices)),
         required=bool(action.required), subcommands={n: list(default_values(c)) for n, c in children.items()},
         subcommand=subcommand,
@@ -75,14 +60,14 @@ def _describe_subcommands(parser: argparse.ArgumentParser, action: argparse.Acti
         _describe(child, f"{subcommand} {child_name}".strip(), depth + 1, docs)
 
 
-def _doc(parser: argparse.ArgumentParser, key: ParserKey, subcommand: str) -> ArgumentDoc:
+def _doc(parser: argparse.ArgumentParser, key: ParserKey, subcommand: str) -> KeyDoc:
     value, note = (None, "") if key.required else convert(key.raw_default)
     if key.actions[0].choices is not None and key.choices is None:
         note = "; ".join(filter(None, [note, "its choices could not be evaluated here"]))
     # Several actions share a dest (--x / --no-x): parse_args took the first one's default; the help of the
     # first that has one.
     help_text = next(filter(None, (_help(parser, action, value) for action in key.actions)), "")
-    return ArgumentDoc(key=key.key, value=value, help=help_text, choices=key.choices, required=key.required,
+    return KeyDoc(key=key.key, value=value, help=help_text, choices=key.choices, required=key.required,
                        note=note, flags=key.flags, subcommand=subcommand)
 
 

@@ -1,0 +1,160 @@
+"""Exact where the script runs: what a script resolves under the hat is what a bare run with the native command
+line resolves (types, Path objects and computed defaults included): at its defaults, with overrides, with YAML
+edits, with a config file's values edited (`config.optim.lr=0.5`) and with timm's pre-parser choosing a config
+file. The fixtures in tests/exact/ record what they resolved; each case compares a bare run with the hat's."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, run_script
+
+EXACT = Path(__file__).parent / "exact"
+HAT = str(REPO / "hat.py")
+TO_YAML = str(REPO / "argparse_to_yaml.py")
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """The fixtures in a git checkout of their own (the repo root capture and training use)."""
+    folder = tmp_path / "work"
+    shutil.copytree(EXACT, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    return folder
+
+
+def recorded(path: Path) -> Dict[str, List[str]]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def bare(work: Path, script: str, args: List[str], env: Dict[str, str]) -> Dict[str, List[str]]:
+    record = work / "bare.json"
+    done = subprocess.run([sys.executable, script, *args], cwd=work, env={**env, "RECORD": str(record)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return recorded(record)
+
+
+def under_hat(work: Path, script: str, args: List[str], env: Dict[str, str]) -> Dict[str, List[str]]:
+    record = work / "hat.json"
+    done = run_script([HAT, "--script", script, "--train_yaml", "config.yaml", "--offline", *args],
+                      {**env, "RECORD": str(record)}, cwd=work)
+    assert done.returncode == 0, done.stderr
+    return recorded(record)
+
+
+def write_yaml(work: Path, script: str, env: Dict[str, str], *args: str) -> str:
+    done = run_script([TO_YAML, "--script", script, "-o", "config.yaml", *args], env, cwd=work)
+    assert done.returncode == 0, done.stderr
+    return (work / "config.yaml").read_text(encoding="utf-8")
+
+
+def print_argv(work: Path, script: str, env: Dict[str, str], *args: str) -> List[str]:
+    done = run_script([HAT, "--script", script, "--train_yaml", "config.yaml", "--print_argv", *args], env, cwd=work)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+# --- the script's own defaults ---------------------------------------------------------------------------------
+
+def test_defaults_resolve_as_a_bare_run_types_and_paths_included(work, offline_env):
+    write_yaml(work, "defaults_train.py", offline_env)
+    assert print_argv(work, "defaults_train.py", offline_env) == []
+    got = under_hat(work, "defaults_train.py", [], offline_env)
+    assert got == bare(work, "defaults_train.py", [], offline_env)
+    assert got["epochs"] == ["int", "20"] and got["warmup_epochs"] == ["int", "5"]
+    assert got["data"][0] == "PosixPath" and got["global_crops_scale"] == ["tuple", "(0.4, 1.0)"]
+
+
+def test_overrides_and_yaml_edits_give_what_the_native_command_line_gives(work, offline_env):
+    write_yaml(work, "defaults_train.py", offline_env)
+    native = ["--lr", "0.002", "--workers", "3", "--global_crops_scale", "0.3", "1.0", "--data", "elsewhere"]
+    overrides = ["lr=0.002", "workers=3", "global_crops_scale=[0.3, 1.0]", "data=elsewhere"]
+    assert under_hat(work, "defaults_train.py", overrides, offline_env) == bare(work, "defaults_train.py", native,
+                                                                                 offline_env)
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("epochs: 20\n", "epochs: 30\n"))
+    assert under_hat(work, "defaults_train.py", [], offline_env) == bare(work, "defaults_train.py",
+                                                                         ["--epochs", "30"], offline_env)
+
+
+def test_a_machine_dependent_default_is_this_machines_and_a_pinned_one_is_passed(work, offline_env):
+    laptop = {**offline_env, "FAKE_CPUS": "2"}
+    text = write_yaml(work, "defaults_train.py", laptop)
+    assert "device: cpu\n" in text and "workers: 2\n" in text
+    assert print_argv(work, "defaults_train.py", laptop) == []
+    assert print_argv(work, "defaults_train.py", laptop, "--pin", "device,workers") == [
+        "--device", "cpu", "--workers", "2"]
+    failed = run_script([HAT, "--script", "defaults_train.py", "--print_argv", "--pin", "devices"], laptop, cwd=work)
+    assert failed.returncode == 2
+    assert failed.stderr.strip().splitlines() == ["hat.py: error: --pin devices: unknown key; did you mean 'device'?"]
+
+
+# --- a config file named by an option ---------------------------------------------------------------------------
+
+def test_a_config_files_values_are_shown_nested_and_an_edit_reaches_the_script_in_a_copy(work, offline_env):
+    text = write_yaml(work, "config_train.py", offline_env)
+    shown = yaml.safe_load(text)["config"]
+    assert shown["_file_"] == "configs/exp.yaml"
+    assert shown["optim"] == {"lr": 0.1, "momentum": 0.9, "betas": [0.9, 0.99]} and shown["warmup"] == "1e-3"
+    assert print_argv(work, "config_train.py", offline_env) == []
+    assert under_hat(work, "config_train.py", [], offline_env) == bare(work, "config_train.py", [], offline_env)
+
+    original = (work / "configs/exp.yaml").read_text()
+    got = under_hat(work, "config_train.py", ["config.optim.lr=0.5", "seed=3"], offline_env)
+    expected = yaml.safe_load(original)
+    expected["optim"]["lr"] = 0.5
+    assert got["cfg"] == ["dict", repr(expected)] and got["seed"] == ["int", "3"]
+    assert got["config_file_name"] == ["bool", "True"], "the copy is named after the file, beside it"
+    assert (work / "configs/exp.yaml").read_text() == original
+    assert sorted(p.name for p in (work / "configs").iterdir()) == ["exp.yaml", "vit.yaml"], "the copy was left"
+
+
+def test_a_config_file_edit_in_the_yaml_is_checked_and_a_wrong_key_is_named(work, offline_env):
+    write_yaml(work, "config_train.py", offline_env)
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("    lr: 0.1\n", "    lr: 0.3\n"))
+    done = run_script([TO_YAML, "--script", "config_train.py", "--check", "config.yaml"], offline_env, cwd=work)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+    assert yaml.safe_load(under_hat(work, "config_train.py", [], offline_env)["cfg"][1].replace("'", '"')
+                          )["optim"]["lr"] == 0.3
+    config.write_text(config.read_text().replace("    lr: 0.3\n", "    lrr: 0.3\n"))
+    done = run_script([TO_YAML, "--script", "config_train.py", "--check", "config.yaml"], offline_env, cwd=work)
+    assert done.returncode == 1
+    assert "config.optim.lrr: configs/exp.yaml has no such key; did you mean 'config.optim.lr'?" in done.stdout
+    bad = run_script([HAT, "--script", "config_train.py", "--print_argv", "config.optim.lr=fast"], offline_env,
+                     cwd=work)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "hat.py: error: config.optim.lrr: configs/exp.yaml has no such key; did you mean 'config.optim.lr'?",
+        "hat.py: error: config.optim.lr: 'fast' is a string where configs/exp.yaml has a number (0.1); give a number"]
+
+
+def test_another_config_file_chosen_by_override_brings_its_own_values(work, offline_env):
+    write_yaml(work, "config_train.py", offline_env)
+    (work / "configs/small.yaml").write_text("model: tiny\noptim: {lr: 0.01}\nepochs: 1\n")
+    got = under_hat(work, "config_train.py", ["config=configs/small.yaml", "config.epochs=2"], offline_env)
+    assert got["cfg"] == ["dict", repr({"model": "tiny", "optim": {"lr": 0.01}, "epochs": 2})]
+
+
+# --- timm's pre-parser ------------------------------------------------------------------------------------------
+
+def test_timm_pre_parser_file_sets_defaults_and_explicit_edits_apply_on_top(work, offline_env):
+    text = write_yaml(work, "preparser_train.py", offline_env)
+    assert "config: ''\n" in text and "model: resnet50\n" in text
+    assert under_hat(work, "preparser_train.py", [], offline_env) == bare(work, "preparser_train.py", [],
+                                                                          offline_env)
+    chosen = under_hat(work, "preparser_train.py", ["config=configs/vit.yaml"], offline_env)
+    assert chosen == bare(work, "preparser_train.py", ["--config", "configs/vit.yaml"], offline_env)
+    assert chosen["model"] == ["str", "'vit_small'"], "the YAML's untouched model: resnet50 overrode the file"
+    edited = under_hat(work, "preparser_train.py", ["config=configs/vit.yaml", "epochs=5", "smoothing=0.3"],
+                       offline_env)
+    assert edited == bare(work, "preparser_train.py", ["-c", "configs/vit.yaml", "--epochs", "5", "--smoothing",
+                                                       "0.3"], offline_env)

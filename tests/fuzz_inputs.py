@@ -22,7 +22,7 @@ from typing import Iterable, List, Sequence, Union
 from hypothesis import strategies as st
 
 from clearml_hat.config.argparser.system import ArgparseSystem
-from clearml_hat.config.job import load_job_values, make_argv
+from clearml_hat.config.job import load_job_values, make_command
 from clearml_hat.config.system import defaults_of
 from clearml_hat.errors import HatError
 
@@ -217,7 +217,8 @@ def run_job(parser: argparse.ArgumentParser, yaml_path: Path, overrides: Sequenc
     with contextlib.redirect_stderr(stderr):
         try:
             system = ArgparseSystem(parser)
-            argv, _ = make_argv(system, load_job_values(system, yaml_path, overrides), defaults_of(system))
+            command, _ = make_command(system, load_job_values(system, yaml_path, overrides), defaults_of(system))
+            argv = command.argv
         except HatError as error:
             return Outcome(False, str(error).splitlines(), stderr.getvalue().splitlines())
     return Outcome(True, argv, stderr.getvalue().splitlines())

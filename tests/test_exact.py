@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, run_script
+from tests.git_repos import commit_and_push
 
 EXACT = Path(__file__).parent / "exact"
 HAT = str(REPO / "hat.py")
@@ -158,3 +159,69 @@ def test_timm_pre_parser_file_sets_defaults_and_explicit_edits_apply_on_top(work
                        offline_env)
     assert edited == bare(work, "preparser_train.py", ["-c", "configs/vit.yaml", "--epochs", "5", "--smoothing",
                                                        "0.3"], offline_env)
+
+
+# --- on clearml-agent, against the stand-in ---------------------------------------------------------------------
+
+CLONE_AND_EDIT = """
+import sys
+from clearml import Task
+clone = Task.clone(source_task=sys.argv[1], name="edited")
+clone.update_parameters({"train_args/config.optim.lr": 0.5})
+Task.enqueue(clone, queue_name="compute")
+print(clone.id)
+"""
+
+
+def pushed_checkout(work: Path, tmp_path: Path) -> None:
+    """The fixtures with the hat in them, committed and pushed, as `clearml-hat init` leaves a user's repo."""
+    shutil.copy(REPO / "hat.py", work / "hat.py")
+    shutil.copytree(REPO / "clearml_hat", work / "clearml_hat", ignore=shutil.ignore_patterns("__pycache__"))
+    commit_and_push(work, tmp_path)
+
+
+@pytest.mark.clearml
+def test_the_agent_computes_a_machine_dependent_default_itself(tmp_path, work, clearml_server, real_agent):
+    laptop = {**clearml_server.env, "FAKE_CPUS": "2"}
+    write_yaml(work, "defaults_train.py", laptop)
+    pushed_checkout(work, tmp_path)
+    record = tmp_path / "agent.json"
+    real_agent.env.update(FAKE_GPU="1", FAKE_CPUS="16", RECORD=str(record))
+    with real_agent.daemon("compute") as daemon:
+        done = run_script([str(work / "hat.py"), "--script", "defaults_train.py", "--remote", "lr=0.002"], laptop,
+                          cwd=work)
+        assert done.returncode == 0, done.stderr
+        (task,) = clearml_server.standin.tasks()
+        task = daemon.wait_for(task["id"])
+    assert task["status"] == "completed", daemon.log()
+    got = recorded(record)
+    assert (got["device"], got["workers"], got["lr"]) == (["str", "'cuda'"], ["int", "16"], ["float", "0.002"])
+    assert str(real_agent.clone_root) in got["data"][1], "the data folder is not below the agent's checkout"
+    shown = {name: p["value"] for name, p in task["hyperparams"]["train_args"].items()}
+    assert (shown["device"], shown["workers"]) == ("cpu", "2"), "train_args shows the values of the YAML"
+
+
+@pytest.mark.clearml
+def test_a_config_file_value_edited_in_a_clone_reaches_the_agents_run(tmp_path, work, clearml_server, real_agent):
+    write_yaml(work, "config_train.py", clearml_server.env)
+    pushed_checkout(work, tmp_path)
+    record = tmp_path / "agent.json"
+    real_agent.env["RECORD"] = str(record)
+    done = run_script([str(work / "hat.py"), "--script", "config_train.py", "--remote"], clearml_server.env,
+                      cwd=work)
+    assert done.returncode == 0, done.stderr
+    (first,) = clearml_server.standin.tasks()
+    assert first["hyperparams"]["train_args"]["config.optim.lr"]["value"] == "0.1"
+    assert real_agent.execute(first["id"]).returncode == 0
+    assert yaml.safe_load(recorded(record)["cfg"][1].replace("'", '"'))["optim"]["lr"] == 0.1
+
+    edit = run_script(["-c", CLONE_AND_EDIT, first["id"]], clearml_server.env)
+    assert edit.returncode == 0, edit.stderr
+    clone_id = edit.stdout.strip().splitlines()[-1]
+    with real_agent.daemon("compute") as daemon:
+        clone = daemon.wait_for(clone_id)
+    assert clone["status"] == "completed", daemon.log()
+    cfg = yaml.safe_load(recorded(record)["cfg"][1].replace("'", '"'))
+    assert cfg["optim"] == {"lr": 0.5, "momentum": 0.9, "betas": [0.9, 0.99]} and cfg["warmup"] == "1e-3"
+    checkout = real_agent.clone_root / "remote.git" / "configs"
+    assert sorted(p.name for p in checkout.iterdir()) == ["exp.yaml", "vit.yaml"], "the agent left its copy"

@@ -35,6 +35,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pin", action="append", default=[], metavar="KEY[,KEY]",
                         help="pass these training values to the script even where they equal its default (a value "
                              "at its default is left out, so the script computes its own where it runs)")
+    parser.add_argument("--as_args_file", action="store_true",
+                        help="hand the script the YAML itself (a copy with the edits) as its only argument, as "
+                             "Hugging Face scripts take `python train.py config.yaml`")
     parser.add_argument("--metrics", default=DEFAULTS.metrics,
                         help="read scalars out of printed lines: auto (the README's rule), off, or a regex with named "
                              "groups, e.g. '(?P<name>\\w+)=(?P<value>[-\\d.e]+)'")

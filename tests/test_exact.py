@@ -20,6 +20,7 @@ from tests.git_repos import commit_and_push
 EXACT = Path(__file__).parent / "exact"
 HAT = str(REPO / "hat.py")
 TO_YAML = str(REPO / "argparse_to_yaml.py")
+CONFIGS = sorted(p.name for p in (EXACT / "configs").iterdir())
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def test_a_config_files_values_are_shown_nested_and_an_edit_reaches_the_script_i
     assert got["cfg"] == ["dict", repr(expected)] and got["seed"] == ["int", "3"]
     assert got["config_file_name"] == ["bool", "True"], "the copy is named after the file, beside it"
     assert (work / "configs/exp.yaml").read_text() == original
-    assert sorted(p.name for p in (work / "configs").iterdir()) == ["exp.yaml", "vit.yaml"], "the copy was left"
+    assert sorted(p.name for p in (work / "configs").iterdir()) == CONFIGS, "the copy was left"
 
 
 def test_a_config_file_edit_in_the_yaml_is_checked_and_a_wrong_key_is_named(work, offline_env):
@@ -224,4 +225,22 @@ def test_a_config_file_value_edited_in_a_clone_reaches_the_agents_run(tmp_path, 
     cfg = yaml.safe_load(recorded(record)["cfg"][1].replace("'", '"'))
     assert cfg["optim"] == {"lr": 0.5, "momentum": 0.9, "betas": [0.9, 0.99]} and cfg["warmup"] == "1e-3"
     checkout = real_agent.clone_root / "remote.git" / "configs"
-    assert sorted(p.name for p in checkout.iterdir()) == ["exp.yaml", "vit.yaml"], "the agent left its copy"
+    assert sorted(p.name for p in checkout.iterdir()) == CONFIGS, "the agent left its copy"
+
+
+# --- a YAML file as the script's only argument (Hugging Face scripts) -------------------------------------------
+
+def test_a_recipe_file_as_the_only_argument_reaches_the_script_as_the_file_or_its_edited_copy(work, offline_env):
+    pytest.importorskip("transformers")
+    shutil.copy(work / "configs/recipe.yaml", work / "config.yaml")
+    args = ["--as_args_file"]
+    assert print_argv(work, "hf_args_file_train.py", offline_env, *args) == ["config.yaml"]
+    assert under_hat(work, "hf_args_file_train.py", args, offline_env) == bare(work, "hf_args_file_train.py",
+                                                                                ["config.yaml"], offline_env)
+    edited = yaml.safe_load((work / "config.yaml").read_text())
+    edited.update(num_epochs=5, warmup_steps=10)
+    (work / "edited.yaml").write_text(yaml.safe_dump(edited))
+    got = under_hat(work, "hf_args_file_train.py", [*args, "num_epochs=5", "warmup_steps=10"], offline_env)
+    assert got == bare(work, "hf_args_file_train.py", ["edited.yaml"], offline_env)
+    assert got["learning_rate"] == ["str", "'1e-4'"], "an untouched value is the file's, as the script reads it"
+    assert sorted(p.name for p in work.glob("config*.yaml")) == ["config.yaml"], "the copy was left"

@@ -9,7 +9,9 @@ import pytest
 import yaml
 
 from clearml_hat.config.argparser.system import ArgparseSystem
+from clearml_hat.config.system import defaults_of
 from clearml_hat.errors import HatError
+from clearml_hat.values import config_files
 from clearml_hat.values.best_yaml import best_yaml_text, default_path, write_best_yaml
 from clearml_hat.values.sweep_config import read_sweep
 
@@ -152,3 +154,26 @@ def test_best_yaml_adds_a_key_the_file_lacks_and_reads_back(tmp_path):
     values = yaml.safe_load(out.read_text())
     assert values["seed"] == 3 and values["optimizer"] == "no" and float(values["lr"]) == 1e-05
     assert "# set by the sweep (the file had no such key)" in out.read_text()
+
+
+def test_a_config_files_dotted_key_is_swept_and_checked_against_the_file(tmp_path):
+    exp = tmp_path / "exp.yaml"
+    exp.write_text("optim: {lr: 0.1, name: sgd}\nepochs: 3\n")
+    with_config = parser()
+    with_config.add_argument("--config", default=str(exp))
+    system = ArgparseSystem(with_config)
+    base = config_files.expand(defaults_of(system), system.known_keys())
+    assert (base["config.optim.lr"], base["config.epochs"]) == (0.1, 3)
+    path = tmp_path / "sweep.yaml"
+    path.write_text("objective: loss\ngoal: min\nparameters: {config.optim.lr: [0.01, 0.1], config.epochs: [1, 2]}\n")
+    sweep = read_sweep(path, system, base)
+    assert [(p.key, p.values) for p in sweep.parameters] == [("config.optim.lr", [0.01, 0.1]),
+                                                             ("config.epochs", [1, 2])]
+    path.write_text("objective: loss\ngoal: min\nparameters: {config.optim.lr: [fast], config.optim.lrr: [1]}\n")
+    with pytest.raises(HatError) as error:
+        read_sweep(path, system, base)
+    assert [line.split("sweep.yaml: ", 1)[1] for line in str(error.value).splitlines()] == [
+        f"parameters.config.optim.lr: config.optim.lr: 'fast' is a string where {exp} has a number (0.1); give a "
+        "number",
+        "parameters.config.optim.lrr: 'config.optim.lrr' is not a training key of the script (did you mean "
+        "'config.optim.lr'?)"]

@@ -38,12 +38,13 @@ class StoredSettings:
     metrics: str = "auto"  # how printed lines become scalars: auto, off or a regex (printed_metrics.py)
     objective: Optional[str] = None  # a sweep trial's objective, reported as a single value (sweep.py)
     pin: List[str] = dataclasses.field(default_factory=list)  # keys passed even at their default (config/system.py)
+    args_file: Optional[str] = None  # --as_args_file: the YAML the script gets as its only argument (config/job.py)
     hat_version: str = __version__  # the hat that made the task; an agent run with another one says so
 
     @classmethod
     def from_options(cls, options: argparse.Namespace) -> StoredSettings:
         """The stored fields of the run's command-line options (hat_version is this hat's)."""
-        names = [field.name for field in dataclasses.fields(cls) if field.name != "hat_version"]
+        names = [field.name for field in dataclasses.fields(cls) if field.name not in ("hat_version", "args_file")]
         return cls(**{name: getattr(options, name) for name in names})
 
     @classmethod

@@ -36,7 +36,8 @@ def run(options: argparse.Namespace, console: Console) -> int:
     if tracking.running_under_agent():
         return run_on_agent(console)
     printed_metrics.check_setting(options.metrics)
-    job = job_from_yaml(options.script, options.train_yaml, options.overrides, pinned_keys(options.pin))
+    job = job_from_yaml(options.script, options.train_yaml, options.overrides, pinned_keys(options.pin),
+                        options.as_args_file)
     for warning in job.warnings:
         console.warn(warning)
     if options.print_argv:
@@ -47,6 +48,7 @@ def run(options: argparse.Namespace, console: Console) -> int:
     if rank:
         return torchrun_ranks.run_other_rank(job, rank, offline=options.offline or not tracking.clearml_configured())
     settings = StoredSettings.from_options(options)
+    settings.pin, settings.args_file = list(job.pinned), job.args_file
     settings.requirements = settings.requirements or default_requirements(job.script, options.remote, console)
     if options.sweep:  # sweep.yaml checked against the parser, a queue's git checks, then the sweep
         plan = sweep_config.read_sweep(options.sweep, job.system, job.values)
@@ -85,7 +87,7 @@ def run_on_agent(console: Console) -> int:
         console.warn(f"the task was made with clearml-hat {settings.hat_version}; this agent runs {__version__} "
                      "(from the repo's clearml_hat/); update one of them if they disagree")
     values = tracking.connect_section(task, tracking.section_values(task, TRAIN_SECTION), TRAIN_SECTION)
-    job = job_from_values(settings.script, values, tracking.stored_defaults(task), settings.pin)
+    job = job_from_values(settings.script, values, tracking.stored_defaults(task), settings.pin, settings.args_file)
     for warning in job.warnings:
         console.warn(warning)
     if settings.s3 and not settings.dataset_id:  # a clone whose dataset_id was cleared in the web UI

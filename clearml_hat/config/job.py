@@ -37,6 +37,7 @@ class Job:
     values: dict
     defaults: dict  # the script's defaults where the run was started: a value equal to its default is not passed
     pinned: Tuple[str, ...]  # keys passed whatever their value
+    args_file: Optional[str]  # the YAML/JSON file the script gets as its only argument (HfArgumentParser scripts)
     command: Command
     warnings: List[str] = field(default_factory=list)  # what the script will see differently, how it was read
 
@@ -47,19 +48,22 @@ class Job:
     def command_for(self, values: dict) -> Command:
         """The command line for values ClearML handed back (edited in the web UI on a remote run)."""
         values = self.system.typed(values)
-        return self.command if values == self.values else make_command(self.system, values, self.defaults,
-                                                                        self.pinned)[0]
+        if values == self.values:
+            return self.command
+        return make_command(self.system, values, self.defaults, self.pinned, self.args_file)[0]
 
     def train(self, argv: Sequence[str]) -> Any:
         return run_training(self.script, argv)
 
 
-def job_from_yaml(script: str, yaml_path: str, overrides: Sequence[str] = (), pinned: Sequence[str] = ()) -> Job:
-    """Read the script's options, load the YAML and overrides typed by them, check the values and build argv;
-    HatError if any of it fails."""
+def job_from_yaml(script: str, yaml_path: str, overrides: Sequence[str] = (), pinned: Sequence[str] = (),
+                  as_args_file: bool = False) -> Job:
+    """Read the script's options, load the YAML and overrides typed by them, check the values and build argv
+    (or, as_args_file, hand the script the YAML itself); HatError if any of it fails."""
     script_path = Path(script)
     system, warnings = read_config_system(script_path)
-    return _job(script_path, system, load_job_values(system, yaml_path, overrides), None, pinned, warnings)
+    values = load_job_values(system, yaml_path, overrides)
+    return _job(script_path, system, values, None, pinned, yaml_path if as_args_file else None, warnings)
 
 
 def load_job_values(system: ConfigSystem, yaml_path: str | Path, overrides: Sequence[str] = ()) -> dict:
@@ -92,16 +96,17 @@ def known_value_keys(system: ConfigSystem, values: dict) -> List[str]:
     return keys + dotted
 
 
-def job_from_values(script: str | Path, values: dict, defaults: Optional[dict], pinned: Sequence[str]) -> Job:
+def job_from_values(script: str | Path, values: dict, defaults: Optional[dict], pinned: Sequence[str],
+                    args_file: Optional[str] = None) -> Job:
     """The job for values that are already typed (the task's, under the agent), with the defaults of the machine
     the run was started on (None: this machine's)."""
     script_path = Path(script)
     system, warnings = read_config_system(script_path)
-    return _job(script_path, system, values, defaults, pinned, warnings)
+    return _job(script_path, system, values, defaults, pinned, args_file, warnings)
 
 
 def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[dict], pinned: Sequence[str],
-         warnings: List[str]) -> Job:
+         args_file: Optional[str], warnings: List[str]) -> Job:
     known = system.known_keys()
     for key in pinned:
         if key not in known:
@@ -110,8 +115,8 @@ def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[di
             raise HatError(f"--pin {key}: unknown key; {fix}")
     values = system.typed(values)
     defaults = defaults_of(system) if defaults is None else defaults
-    command, value_warnings = make_command(system, values, defaults, pinned)
-    return Job(script, system, values, defaults, tuple(pinned), command, warnings + value_warnings)
+    command, value_warnings = make_command(system, values, defaults, pinned, args_file)
+    return Job(script, system, values, defaults, tuple(pinned), args_file, command, warnings + value_warnings)
 
 
 def capture_config_system(script: str | Path) -> ConfigSystem:
@@ -133,20 +138,21 @@ def read_config_system(script: Path) -> Tuple[ConfigSystem, List[str]]:
 
 def check_job_values(system: ConfigSystem, values: dict, defaults: Optional[dict] = None) -> Checked:
     """Every problem and warning of values, the config system's and its config files', one line each."""
-    plain = {key: value for key, value in values.items() if key in system.known_keys()}
-    problems, warnings = system.check(plain)
+    problems, warnings = system.check(_own_values(values))
     return Checked(problems + config_files.problems(values, _file_paths(system, values, defaults)), warnings)
 
 
-def make_command(system: ConfigSystem, values: dict, defaults: dict,
-                 pinned: Sequence[str] = ()) -> Tuple[Command, List[str]]:
+def make_command(system: ConfigSystem, values: dict, defaults: dict, pinned: Sequence[str] = (),
+                 args_file: Optional[str] = None) -> Tuple[Command, List[str]]:
     """(command, warnings) for values: checked first, every problem one line of the HatError. Keys left at their
-    default are not passed; a config file with edits is passed as its edited copy."""
+    default are not passed; a config file with edits is passed as its edited copy. With args_file, the script's
+    only argument is that file, or its edited copy."""
     problems, warnings = check_job_values(system, values, defaults)
     if problems:
         raise HatError("\n".join(problems))
-    given = given_values({key: value for key, value in values.items() if key in system.known_keys()}, defaults,
-                         pinned)
+    if args_file:
+        return _args_file_command(system, values, args_file), warnings
+    given = given_values(_own_values(values), defaults, pinned)
     copies = {}
     for key, path in _file_paths(system, values, defaults).items():
         contents = config_files.edited_contents(values, key, path)
@@ -154,6 +160,33 @@ def make_command(system: ConfigSystem, values: dict, defaults: dict,
             given[key] = config_files.copy_path(path)
             copies[given[key]] = contents
     return Command(system.command_line(given, pinned), copies), warnings
+
+
+def _own_values(values: dict) -> dict:
+    """The config system's own values: values without the dotted keys of its config files."""
+    files = config_files.file_keys(values)
+    return {key: value for key, value in values.items() if not any(key.startswith(f"{name}.") for name in files)}
+
+
+def _args_file_command(system: ConfigSystem, values: dict, path: str) -> Command:
+    """`python train.py config.yaml` (HfArgumentParser's parse_yaml_file / parse_json_file): the file itself when
+    values are the file's, else a copy of it with the edited keys changed (a None value removes a key)."""
+    try:
+        own = system.typed(load_values(path, system.text_keys()))
+    except HatError as error:
+        raise HatError(f"{error} (the file the script gets as its only argument, --as_args_file)") from None
+    edits = {key: value for key, value in values.items()
+             if not (key in own and same_value(value, own[key])) and not (key not in own and value is None)}
+    if not edits:
+        return Command([path], {})
+    contents = config_files.read_config_file(path) or {}
+    for key, value in edits.items():
+        if value is None:
+            contents.pop(key, None)
+        else:
+            contents[key] = value
+    copy = config_files.copy_path(path)
+    return Command([copy], {copy: contents})
 
 
 def _file_paths(system: ConfigSystem, values: dict, defaults: Optional[dict]) -> Dict[str, str]:

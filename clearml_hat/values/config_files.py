@@ -124,9 +124,14 @@ def edited_contents(values: dict, key: str, path: str) -> Optional[dict]:
         *parents, name = dotted[len(key) + 1:].split(".")
         level = own
         for parent in parents:
-            level = level[parent]
-        level[name] = value
+            level = level[_own_key(level, parent)]
+        level[_own_key(level, name)] = value
     return own
+
+
+def _own_key(mapping: dict, name: str) -> Any:
+    """The mapping's key that a dotted name spells: yolov5's class names are keyed 0, 1, ... ('data.names.0')."""
+    return next((key for key in mapping if str(key) == name), name)
 
 
 def copy_path(path: str) -> str:

@@ -293,11 +293,17 @@ def render_yaml(docs: Sequence[Any], script: str, output: str, files: Optional[D
     return "\n".join(lines) + "\n"
 
 
+class _BlockDumper(_Dumper):
+    """Mappings in block style, one key a line; lists inline (`betas: [0.9, 0.99]`)."""
+
+
+_BlockDumper.add_representer(list, lambda dumper, items: dumper.represent_sequence(
+    "tag:yaml.org,2002:seq", items, flow_style=True))
+
+
 def _dump_block(mapping: dict) -> str:
-    """A mapping in block style (nested mappings on their own lines), lists inline."""
-    text = yaml.dump(mapping, Dumper=_Dumper, default_flow_style=None, width=10**6, allow_unicode=True,
+    return yaml.dump(mapping, Dumper=_BlockDumper, default_flow_style=False, width=10**6, allow_unicode=True,
                      sort_keys=False)
-    return text
 
 
 def _comment_lines(doc: Any) -> list:

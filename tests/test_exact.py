@@ -201,6 +201,13 @@ def test_the_agent_computes_a_machine_dependent_default_itself(tmp_path, work, c
     shown = {name: p["value"] for name, p in task["hyperparams"]["train_args"].items()}
     assert (shown["device"], shown["workers"]) == ("cpu", "2"), "train_args shows the values of the YAML"
 
+    pinned = run_script([str(work / "hat.py"), "--script", "defaults_train.py", "--remote", "--pin", "device"],
+                        laptop, cwd=work)
+    assert pinned.returncode == 0, pinned.stderr
+    (second,) = [each for each in clearml_server.standin.tasks() if each["id"] != task["id"]]
+    assert real_agent.execute(second["id"]).returncode == 0
+    assert (recorded(record)["device"], recorded(record)["workers"]) == (["str", "'cpu'"], ["int", "16"])
+
 
 @pytest.mark.clearml
 def test_a_config_file_value_edited_in_a_clone_reaches_the_agents_run(tmp_path, work, clearml_server, real_agent):
@@ -244,3 +251,12 @@ def test_a_recipe_file_as_the_only_argument_reaches_the_script_as_the_file_or_it
     assert got == bare(work, "hf_args_file_train.py", ["edited.yaml"], offline_env)
     assert got["learning_rate"] == ["str", "'1e-4'"], "an untouched value is the file's, as the script reads it"
     assert sorted(p.name for p in work.glob("config*.yaml")) == ["config.yaml"], "the copy was left"
+
+
+@pytest.mark.clearml
+def test_torchrun_ranks_get_the_edited_copy_of_a_config_file(work, offline_env):
+    pytest.importorskip("torch")
+    write_yaml(work, "config_train.py", offline_env)
+    got = under_hat(work, "config_train.py", ["--nproc_per_node", "2", "config.optim.lr=0.5"], offline_env)
+    assert yaml.safe_load(got["cfg"][1].replace("'", '"'))["optim"]["lr"] == 0.5
+    assert sorted(p.name for p in (work / "configs").iterdir()) == CONFIGS, "the copy was left"

@@ -67,3 +67,15 @@ def local_job_process(job: Any) -> Optional[Any]:
     the sweep alone: the job's public abort() only marks the task stopped. None when the attribute is gone: the
     trial then runs to its end, as under abort() alone."""
     return getattr(job, "_job_process", None)
+
+
+def record_interrupt(task: Any) -> bool:
+    """Make the task's close() end it as ClearML ends it after Ctrl-C: status stopped, with every reported line,
+    scalar and artifact delivered first. close() alone marks it completed: it reads the outcome from the exit hook
+    its Task.init installed (the class attribute Task.__exit_hook), which here is told of a KeyboardInterrupt.
+    False when the attribute is gone: the caller marks the task stopped itself after close()."""
+    hook = getattr(type(task), "_Task__exit_hook", None)
+    if hook is None or not hasattr(hook, "exception"):
+        return False
+    hook.exception = KeyboardInterrupt()
+    return True

@@ -104,6 +104,16 @@ def close_task(task: Any, result: Any = None) -> Optional[Path]:
     return None
 
 
+def close_stopped(task: Any) -> Optional[Path]:
+    """Close the task as stopped (the run was ended from outside), what it reported delivered; in offline mode
+    return the session zip."""
+    recorded = sdk_private.record_interrupt(task)
+    session_zip = close_task(task)
+    if not recorded:
+        task.mark_stopped(force=True)
+    return session_zip
+
+
 def _while_server_answers(task: Any, doing: str, result: Any, work: Callable[[], Any]) -> None:
     """Run work (an SDK call that retries while the server is down) and wait for it while the API server accepts
     connections; raise ServerGone once it has refused them for SERVER_GONE_AFTER seconds in a row.

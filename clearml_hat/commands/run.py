@@ -23,7 +23,7 @@ from clearml_hat.clearml.settings import SECTION, StoredSettings
 from clearml_hat.config.job import Job, job_from_values, job_from_yaml
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
-from clearml_hat.local import distributed, printed_metrics, torchrun_ranks
+from clearml_hat.local import distributed, printed_metrics, terminate, torchrun_ranks
 from clearml_hat.local.repo import find_requirements, repo_root
 from clearml_hat.values import sweep_config
 
@@ -93,15 +93,19 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id or "")}
     argv = job.argv_for(values)
-    with printed_metrics.reporting(task, settings.metrics) as printed:
-        if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (dist_tracking.py)
-            launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes,
-                                               console)
-            if launched.exit_code:
-                return launched.exit_code
-            result = launched.result
-        else:
-            result = job.train(argv)
+    own_sigterm = distributed.torchrun_rank() is None  # rank 0 of a hand-typed torchrun keeps its own handler
+    try:
+        with terminate.raises_on_sigterm(own_sigterm), printed_metrics.reporting(task, settings.metrics) as printed:
+            if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (dist_tracking.py)
+                launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes,
+                                                   console)
+                if launched.exit_code:
+                    return launched.exit_code
+                result = launched.result
+            else:
+                result = job.train(argv)
+    except terminate.Terminated:
+        return stopped_by_sigterm(task, console)
     tracking.report_result(task, result)
     sweep.report_objective(task, settings.objective, result, printed.last_values, console)  # a sweep trial's rank
     session_zip = tracking.close_task(task, result)
@@ -109,6 +113,14 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         console.out(f"{console.prog}: offline session: {session_zip}; import it with: "
                     f"clearml-task --import-offline-session {session_zip}")
     return 0
+
+
+def stopped_by_sigterm(task: Any, console: Console) -> int:
+    """SIGTERM (`timeout`, `docker stop`, preemption) ended the training: the task is stopped, not failed."""
+    session_zip = tracking.close_stopped(task)
+    kept = f"the offline session {session_zip}" if session_zip else f"task {task.id}"
+    console.note(f"SIGTERM: the training was stopped; {kept} is marked stopped with what it reported")
+    return terminate.EXIT_CODE
 
 
 def enqueue(task: Any, settings: StoredSettings, keep_image_packages: bool, console: Console) -> int:

@@ -393,7 +393,7 @@ def test_agent_run_trains_on_the_same_dataset_and_stores_the_output_in_the_bucke
     assert enqueued.returncode == 0, enqueued.stderr
     # The agent's machine has its own cache: it must fetch the dataset itself, by the id stored on the task.
     agent_env = dict(clearml_server.env, CLEARML_CACHE_DIR=str(tmp_path / "agent-cache"))
-    result = run_next(clearml_server.standin, "compute", [sys.executable, "hat.py"], cwd=REPO, env=agent_env)
+    result = run_next(clearml_server.standin, "default", [sys.executable, "hat.py"], cwd=REPO, env=agent_env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"loaded 24 images of 2 classes from {tmp_path / 'agent-cache'}" in result.stdout
     assert f"ds_{dataset['id']}" in result.stdout

@@ -107,7 +107,7 @@ def test_agent_run_trains_with_the_tasks_values_without_the_yaml(tmp_path, clear
     work = make_checkout(tmp_path, files=[name for name in PROJECT_FILES if name != "config.yaml"])
     shutil.copy(REPO / "config.yaml", work / "config.yaml")
     out = tmp_path / "out"
-    with real_agent.daemon("compute") as daemon:
+    with real_agent.daemon("default") as daemon:
         result = enqueue_from(work, clearml_server, "epochs=2", "lr=0.05", f"output_dir={out}")
         assert result.returncode == 0, result.stderr
         (task,) = clearml_server.standin.tasks()
@@ -115,7 +115,7 @@ def test_agent_run_trains_with_the_tasks_values_without_the_yaml(tmp_path, clear
 
     assert task["status"] == "completed", daemon.log()
     assert task["last_worker"] == real_agent.worker_id
-    assert clearml_server.standin.queue_entries("compute") == []
+    assert clearml_server.standin.queue_entries("default") == []
     clone = real_agent.clone_root / "remote.git"
     assert (clone / "hat.py").is_file() and not (clone / "config.yaml").exists()
     args = json.loads((out / "metrics.json").read_text())["args"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from clearml_hat import __version__
-from clearml_hat.clearml import datasets, dist_tracking, sweep, tracking
+from clearml_hat.clearml import datasets, dist_tracking, queues, sweep, tracking
 from clearml_hat.clearml.preflight import git_problems
 from clearml_hat.clearml.requirements import task_packages
 from clearml_hat.clearml.settings import SECTION, StoredSettings
@@ -52,11 +52,14 @@ def run(options: argparse.Namespace, console: Console) -> int:
         plan = sweep_config.read_sweep(options.sweep, job.parser, job.values)
         if not options.local:
             check_remote_ready(settings, job, options.force, console)
+            check_queue(settings.queue, console)
         target = sweep.target(options, job, settings.to_section(), Path(os.path.abspath(sys.argv[0])))
         return sweep.run_sweep(plan, options.sweep, job, target, console)
     if options.remote:
         check_remote_ready(settings, job, options.force, console)
     offline = choose_offline(options, console)
+    if options.remote:
+        check_queue(settings.queue, console)
     if settings.s3:
         check_data_key(settings.data_key, job.values)
         settings.dataset_id = find_dataset(settings)
@@ -176,6 +179,16 @@ def find_dataset(settings: StoredSettings) -> str:
         raise HatError("--s3 needs --dataset_name (or --dataset_id): the ClearML Dataset to train on")
     return datasets.find_dataset(settings.dataset_name, settings.data_proj_name, settings.dataset_version,
                                  settings.dataset_id)
+
+
+def check_queue(queue: str, console: Console) -> None:
+    """An unknown queue stops the run before any task exists; one that no agent serves is said, not waited on."""
+    if not tracking.clearml_configured():
+        raise HatError("a queue needs a ClearML server: run clearml-init (or set CLEARML_API_HOST)")
+    tracking.check_server_reachable()
+    warning = queues.check_queue(queue)
+    if warning:
+        console.warn(warning)
 
 
 def check_remote_ready(settings: StoredSettings, job: Job, force: bool, console: Console) -> None:

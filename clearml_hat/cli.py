@@ -7,7 +7,7 @@ hat.py, argparse_to_yaml.py and data/upload_dataset_to_s3.py, which are this mod
     clearml-hat upload --path data/cats --dataset_name cats --output_url s3://bucket/datasets
 
 Here, and only here, errors become messages and exit codes: a HatError is one `prog: error: ...` line per
-problem and exit 2; everything below returns an exit code or raises.
+problem and exit 2 (130 for Interrupted, after Ctrl-C); everything below returns an exit code or raises.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from clearml_hat import __version__
 from clearml_hat.clearml.settings import StoredSettings
-from clearml_hat.console import Console
-from clearml_hat.errors import HatError
+from clearml_hat.console import Console, ProgressLines
+from clearml_hat.errors import HatError, Interrupted
 
 DEFAULTS = StoredSettings()
 
@@ -118,8 +118,11 @@ def yaml_command(options: argparse.Namespace, console: Console) -> int:
 def upload_command(options: argparse.Namespace, console: Console) -> int:
     from clearml_hat.clearml.datasets import upload_folder
 
-    upload = upload_folder(options.path, options.dataset_name, options.dataset_project, options.output_url,
-                           options.tags)
+    try:
+        upload = upload_folder(options.path, options.dataset_name, options.dataset_project, options.output_url,
+                               options.tags, ProgressLines(console))
+    except KeyboardInterrupt:  # a Ctrl-C once a draft exists is handled (and said) by upload_folder
+        raise Interrupted("Ctrl-C: the upload stopped before any dataset version was created") from None
     if upload.created:
         console.out(f"dataset {options.dataset_name!r} version {upload.version} uploaded: id {upload.dataset_id}")
     else:
@@ -173,4 +176,4 @@ def _dispatch(handler: Command, options: argparse.Namespace, console: Console) -
         return handler(options, console)
     except HatError as error:
         console.error(str(error))
-        return 2
+        return error.exit_code

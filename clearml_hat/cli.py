@@ -78,8 +78,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--data_key", default=DEFAULTS.data_key, help="training value that gets the local copy's path")
 
 
-def add_yaml_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--script", default=DEFAULTS.script, help="training script whose parser is read")
+def add_yaml_arguments(parser: argparse.ArgumentParser, default_script: Optional[str] = None) -> None:
+    parser.add_argument("--script", default=default_script, required=default_script is None,
+                        help="training script whose parser is read")
     parser.add_argument("-o", "--output", default="config.yaml", help="YAML file to write")
     parser.add_argument("--check", metavar="YAML", help="validate this YAML against the parser instead of writing")
 
@@ -165,6 +166,8 @@ def script_main(command: str, prog: str, argv: Optional[List[str]] = None, descr
     parser = argparse.ArgumentParser(prog=prog, description=description or summary)
     if command == "upload":
         add_upload_arguments(parser, defaults.pop("path", None))
+    elif command == "yaml":
+        add_yaml_arguments(parser, defaults.pop("script", None))
     else:
         add_arguments(parser)
     parser.set_defaults(**defaults)

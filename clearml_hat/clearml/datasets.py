@@ -185,7 +185,7 @@ def _load(**query: Any) -> Any:
             return None
         if "in draft mode" in str(error):
             raise HatError(f"{error}: its upload never completed; upload the folder again with "
-                           "`python data/upload_dataset_to_s3.py`") from None
+                           "`python -m clearml_hat upload --path <folder>`") from None
         raise HatError(f"{error}: the dataset exists but its files cannot be read; check that its storage (S3 or "
                        "the ClearML files server) answers and that clearml.conf has its credentials") from None
 
@@ -265,14 +265,14 @@ def find_dataset(name: Optional[str], project: str, version: Optional[str] = Non
                            "UI, or give --dataset_name instead")
         if not dataset.is_final():
             raise HatError(f"dataset {dataset_id} is not finalized (its upload did not complete); upload the folder "
-                           "again with `python data/upload_dataset_to_s3.py`")
+                           "again with `python -m clearml_hat upload --path <folder>`")
         return dataset.id
     dataset = _load(dataset_name=name, dataset_project=project, dataset_version=version, only_completed=True)
     if dataset is None:
         which = f"{name!r} version {version}" if version else repr(name)
         existing = ", ".join(dataset_names(project)) or "none"
         raise HatError(f"no finalized dataset {which} in project {project!r} (datasets there: {existing}); "
-                       "upload it with `python data/upload_dataset_to_s3.py` or fix --dataset_name")
+                       "upload it with `python -m clearml_hat upload --path <folder>` or fix --dataset_name")
     return dataset.id
 
 

@@ -266,6 +266,21 @@ def test_uncommitted_changes_are_a_warning_and_the_task_is_enqueued(tmp_path, cl
     assert [t["status"] for t in clearml_server.standin.tasks()] == ["queued"]
 
 
+def test_a_pushed_script_with_a_space_and_a_non_ascii_letter_in_its_name_goes_remote(tmp_path, clearml_server):
+    # git quotes such names in its listings ("tr\303\244in me.py") unless asked for them as they are.
+    work = make_checkout(tmp_path)
+    shutil.copy(work / "train_aip.py", work / "träin me.py")
+    commit(work, "a script with an odd name")
+    (work / "träin me.py").write_text((work / "träin me.py").read_text() + "\n# tuned\n")
+    result = enqueue_from(work, clearml_server, "--script", "träin me.py")
+    assert result.returncode == 0, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if "uncommitted changes" in line]
+    assert warning.endswith(": träin me.py"), warning  # named as the user wrote it, not git's quoted form
+    (task,) = clearml_server.standin.tasks()
+    assert task["status"] == "queued"
+    assert params(task, "hat")["script"] == "träin me.py"
+
+
 def test_remote_rejects_an_invalid_yaml_before_the_git_checks(tmp_path, clearml_server):
     work = make_checkout(tmp_path)
     result = enqueue_from(work, clearml_server, "optimizer=adam")

@@ -13,4 +13,4 @@ import sys
 from clearml_hat.cli import script_main
 
 if __name__ == "__main__":
-    sys.exit(script_main("yaml", "argparse_to_yaml.py"))
+    sys.exit(script_main("yaml", "argparse_to_yaml.py", script="train_aip.py"))

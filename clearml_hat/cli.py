@@ -7,7 +7,7 @@ hat.py, argparse_to_yaml.py and data/upload_dataset_to_s3.py, which are this mod
     clearml-hat upload --path data/cats --dataset_name cats --output_url s3://bucket/datasets
 
 Here, and only here, errors become messages and exit codes: a HatError is one `prog: error: ...` line per
-problem and exit 2; everything below returns an exit code or raises.
+problem and exit 2 (130 for Interrupted, after Ctrl-C); everything below returns an exit code or raises.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from clearml_hat import __version__
 from clearml_hat.clearml.settings import StoredSettings
-from clearml_hat.console import Console
-from clearml_hat.errors import HatError
+from clearml_hat.console import Console, ProgressLines
+from clearml_hat.errors import HatError, Interrupted
 
 DEFAULTS = StoredSettings()
 
@@ -84,8 +84,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--data_key", default=DEFAULTS.data_key, help="training value that gets the local copy's path")
 
 
-def add_yaml_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--script", default=DEFAULTS.script, help="training script whose parser is read")
+def add_yaml_arguments(parser: argparse.ArgumentParser, default_script: Optional[str] = None) -> None:
+    parser.add_argument("--script", default=default_script, required=default_script is None,
+                        help="training script whose parser is read")
     parser.add_argument("-o", "--output", default="config.yaml", help="YAML file to write")
     parser.add_argument("--check", metavar="YAML", help="validate this YAML against the parser instead of writing")
 
@@ -124,8 +125,11 @@ def yaml_command(options: argparse.Namespace, console: Console) -> int:
 def upload_command(options: argparse.Namespace, console: Console) -> int:
     from clearml_hat.clearml.datasets import upload_folder
 
-    upload = upload_folder(options.path, options.dataset_name, options.dataset_project, options.output_url,
-                           options.tags)
+    try:
+        upload = upload_folder(options.path, options.dataset_name, options.dataset_project, options.output_url,
+                               options.tags, ProgressLines(console))
+    except KeyboardInterrupt:  # a Ctrl-C once a draft exists is handled (and said) by upload_folder
+        raise Interrupted("Ctrl-C: the upload stopped before any dataset version was created") from None
     if upload.created:
         console.out(f"dataset {options.dataset_name!r} version {upload.version} uploaded: id {upload.dataset_id}")
     else:
@@ -168,6 +172,8 @@ def script_main(command: str, prog: str, argv: Optional[List[str]] = None, descr
     parser = argparse.ArgumentParser(prog=prog, description=description or summary)
     if command == "upload":
         add_upload_arguments(parser, defaults.pop("path", None))
+    elif command == "yaml":
+        add_yaml_arguments(parser, defaults.pop("script", None))
     else:
         add_arguments(parser)
     parser.set_defaults(**defaults)
@@ -179,4 +185,4 @@ def _dispatch(handler: Command, options: argparse.Namespace, console: Console) -
         return handler(options, console)
     except HatError as error:
         console.error(str(error))
-        return 2
+        return error.exit_code

@@ -7,10 +7,15 @@ moto checks signatures here (IAM auth on), so a wrong secret is refused as a rea
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import signal
 import socket
+import subprocess
 import sys
 import threading
+import time
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -139,9 +144,17 @@ def copy_images(tmp_path: Path) -> Path:
     return folder
 
 
+# The upload's own progress lines (console.ProgressLines) on stderr, beside its one error line.
+PROGRESS = re.compile(r"upload_dataset_to_s3\.py: ((hashing|zipping) \d+/\d+ files,|uploading zip \d+:) [\d.]+ [KM]iB/")
+
+
+def error_lines(stderr: str) -> List[str]:
+    return [line for line in stderr.strip().splitlines() if not PROGRESS.match(line)]
+
+
 def assert_one_line_error(result: Any, *words: str) -> str:
     assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = error_lines(result.stderr)
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"{Path(UPLOAD).name}: error: ")
     for word in words:
@@ -320,9 +333,11 @@ def _chunk_refused(tmp_path: Path, s3: S3Server, env: dict) -> List[str]:
 def test_failed_upload_is_one_line_and_leaves_no_dataset(clearml_server, s3, tmp_path, make_args, words):
     if make_args is _wrong_secret:
         clearml_server.add_sdk_conf(s3_conf(s3.host, s3.key, "not-the-secret"))
+    temp = private_temp_dir(clearml_server.env, tmp_path)
     result = upload(clearml_server.env, *make_args(tmp_path, s3, clearml_server.env))
     assert_one_line_error(result, *words)
     assert dataset_tasks(clearml_server.standin) == []
+    assert list(temp.iterdir()) == [], "a temporary zip was left behind"
     created = [body for endpoint, body in clearml_server.standin.requests if endpoint == "tasks.create"]
     if make_args in (_store_goes_down, _chunk_refused):  # a draft was made, and deleted again
         assert [body["type"] for body in created] == ["data_processing"]
@@ -330,6 +345,94 @@ def test_failed_upload_is_one_line_and_leaves_no_dataset(clearml_server, s3, tmp
     else:  # caught before any draft
         assert created == []
     assert_secret_hidden(clearml_server, s3, result.stdout, result.stderr)
+
+
+def private_temp_dir(env: dict, tmp_path: Path) -> Path:
+    """The upload's temporary folder (ClearML zips the files there), to see what it leaves behind."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env["TMPDIR"] = str(temp)
+    return temp
+
+
+def start_upload(env: dict, *args: str) -> subprocess.Popen:
+    """The upload in its own process group, as a terminal runs it: Ctrl-C there is SIGINT to the group."""
+    return subprocess.Popen([sys.executable, UPLOAD, *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def ctrl_c(process: subprocess.Popen) -> Tuple[str, str]:
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        return process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_ctrl_c_while_hashing_is_one_line_and_creates_nothing(clearml_server, s3, tmp_path):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    with (folder / "sparse.bin").open("wb") as big:  # 4 GiB of zeros on no disk: seconds of hashing
+        big.truncate(4 << 30)
+    temp = private_temp_dir(clearml_server.env, tmp_path)
+    process = start_upload(clearml_server.env, "--path", str(folder), "--output_url", url(s3))
+    assert process.stderr is not None
+    first = process.stderr.readline()
+    assert first.startswith("upload_dataset_to_s3.py: hashing 0/1 files, 0.0 KiB/4096.0 MiB"), first
+    _, stderr = ctrl_c(process)
+    assert process.returncode == 130, stderr
+    assert error_lines(stderr) == [f"upload_dataset_to_s3.py: error: Ctrl-C: the upload stopped while hashing "
+                                   f"{folder}; nothing was created"], stderr
+    assert clearml_server.standin.tasks() == []
+    assert list(temp.iterdir()) == []
+
+
+def test_ctrl_c_while_uploading_deletes_the_unfinished_version_and_its_zips(clearml_server, s3, tmp_path):
+    reached, release = threading.Event(), threading.Event()
+
+    def hold_the_first_chunk(method: str, path: str, environ: dict) -> Optional[str]:
+        if method == "PUT" and "/artifacts/data/" in path:
+            reached.set()
+            release.wait(30)
+        return None
+
+    s3.on_request = hold_the_first_chunk
+    temp = private_temp_dir(clearml_server.env, tmp_path)
+    process = start_upload(clearml_server.env, "--output_url", url(s3))
+    try:
+        assert reached.wait(60), "the upload never reached the store"
+        os.killpg(process.pid, signal.SIGINT)
+        time.sleep(1)  # the chunk's request stays open while the hat handles Ctrl-C, as a slow upload's would
+    finally:
+        release.set()
+    _, stderr = ctrl_c(process) if process.poll() is None else process.communicate()
+    assert process.returncode == 130, stderr
+    (line,) = error_lines(stderr)
+    assert line.startswith("upload_dataset_to_s3.py: error: Ctrl-C: the upload of ") and "was deleted" in line, line
+    assert dataset_tasks(clearml_server.standin) == []
+    assert "tasks.completed" not in [endpoint for endpoint, _ in clearml_server.standin.requests]
+    assert list(temp.iterdir()) == [], "a temporary zip was left behind"
+
+
+def test_upload_progress_shows_files_bytes_and_rate_of_each_stage(clearml_server, s3, tmp_path):
+    folder = tmp_path / "noise"
+    folder.mkdir()
+    for number in range(3):  # 12 MiB that do not compress: ClearML reports an upload every 5 MiB and at its end
+        (folder / f"part{number}.bin").write_bytes(os.urandom(4 << 20))
+    result = upload(clearml_server.env, "--path", str(folder), "--output_url", url(s3))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert all(PROGRESS.match(line) for line in lines), lines  # and no tqdm bar of ClearML's
+    assert lines[0] == "upload_dataset_to_s3.py: hashing 0/3 files, 0.0 KiB/12.0 MiB"
+    hashed = [line for line in lines if ": hashing " in line][-1]
+    assert re.fullmatch(r"upload_dataset_to_s3\.py: hashing 3/3 files, 12.0 MiB/12.0 MiB, [\d.]+ MiB/s, [\d.]+ s",
+                        hashed), hashed
+    assert "upload_dataset_to_s3.py: zipping 0/3 files, 0.0 KiB/12.0 MiB" in lines
+    uploading = [line for line in lines if ": uploading zip 1: " in line]
+    assert len(uploading) >= 2, lines
+    assert re.fullmatch(r"upload_dataset_to_s3\.py: uploading zip 1: (12\.0 MiB)/\1, [\d.]+ MiB/s, [\d.]+ s",
+                        uploading[-1]), uploading
 
 
 def test_hat_s3_with_an_unknown_dataset_lists_the_existing_ones(clearml_server, s3):
@@ -393,7 +496,7 @@ def test_agent_run_trains_on_the_same_dataset_and_stores_the_output_in_the_bucke
     assert enqueued.returncode == 0, enqueued.stderr
     # The agent's machine has its own cache: it must fetch the dataset itself, by the id stored on the task.
     agent_env = dict(clearml_server.env, CLEARML_CACHE_DIR=str(tmp_path / "agent-cache"))
-    result = run_next(clearml_server.standin, "compute", [sys.executable, "hat.py"], cwd=REPO, env=agent_env)
+    result = run_next(clearml_server.standin, "default", [sys.executable, "hat.py"], cwd=REPO, env=agent_env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"loaded 24 images of 2 classes from {tmp_path / 'agent-cache'}" in result.stdout
     assert f"ds_{dataset['id']}" in result.stdout

@@ -107,7 +107,7 @@ def test_agent_run_trains_with_the_tasks_values_without_the_yaml(tmp_path, clear
     work = make_checkout(tmp_path, files=[name for name in PROJECT_FILES if name != "config.yaml"])
     shutil.copy(REPO / "config.yaml", work / "config.yaml")
     out = tmp_path / "out"
-    with real_agent.daemon("compute") as daemon:
+    with real_agent.daemon("default") as daemon:
         result = enqueue_from(work, clearml_server, "epochs=2", "lr=0.05", f"output_dir={out}")
         assert result.returncode == 0, result.stderr
         (task,) = clearml_server.standin.tasks()
@@ -115,7 +115,7 @@ def test_agent_run_trains_with_the_tasks_values_without_the_yaml(tmp_path, clear
 
     assert task["status"] == "completed", daemon.log()
     assert task["last_worker"] == real_agent.worker_id
-    assert clearml_server.standin.queue_entries("compute") == []
+    assert clearml_server.standin.queue_entries("default") == []
     clone = real_agent.clone_root / "remote.git"
     assert (clone / "hat.py").is_file() and not (clone / "config.yaml").exists()
     args = json.loads((out / "metrics.json").read_text())["args"]
@@ -264,6 +264,21 @@ def test_uncommitted_changes_are_a_warning_and_the_task_is_enqueued(tmp_path, cl
     assert "hat.py: warning: uncommitted changes go to the agent as a diff" in result.stderr
     assert "train_aip.py" in result.stderr
     assert [t["status"] for t in clearml_server.standin.tasks()] == ["queued"]
+
+
+def test_a_pushed_script_with_a_space_and_a_non_ascii_letter_in_its_name_goes_remote(tmp_path, clearml_server):
+    # git quotes such names in its listings ("tr\303\244in me.py") unless asked for them as they are.
+    work = make_checkout(tmp_path)
+    shutil.copy(work / "train_aip.py", work / "träin me.py")
+    commit(work, "a script with an odd name")
+    (work / "träin me.py").write_text((work / "träin me.py").read_text() + "\n# tuned\n")
+    result = enqueue_from(work, clearml_server, "--script", "träin me.py")
+    assert result.returncode == 0, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if "uncommitted changes" in line]
+    assert warning.endswith(": träin me.py"), warning  # named as the user wrote it, not git's quoted form
+    (task,) = clearml_server.standin.tasks()
+    assert task["status"] == "queued"
+    assert params(task, "hat")["script"] == "träin me.py"
 
 
 def test_remote_rejects_an_invalid_yaml_before_the_git_checks(tmp_path, clearml_server):

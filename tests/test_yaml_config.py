@@ -60,15 +60,22 @@ def test_render_then_load_round_trip(tmp_path):
     path.write_text(render_yaml(docs, "train.py", "config.yaml"))
     assert load_values(path) == {doc.key: doc.value for doc in docs}
     text = path.read_text()
-    assert "# Regenerate: python argparse_to_yaml.py --script train.py -o config.yaml" in text
+    assert "# Regenerate: python -m clearml_hat yaml --script train.py -o config.yaml" in text
     assert "# required: fill in\nweights: null" in text
     assert "# choices: sgd, adam\noptimizer: sgd" in text
     assert "# could not be evaluated here: module torch is not installed\ndevice: null" in text
 
 
-def test_missing_yaml_names_the_command_that_writes_it(tmp_path):
-    with pytest.raises(HatError, match=r"no such file; write one with `python argparse_to_yaml.py -o"):
+def test_missing_yaml_names_the_command_that_writes_it_in_any_repo_with_the_hat(tmp_path):
+    # `python -m clearml_hat` runs wherever clearml_hat/ is, an init'd repo too (it has no argparse_to_yaml.py).
+    with pytest.raises(HatError, match=r"no such file; write one with `python -m clearml_hat yaml --script <your "
+                                       r"script> -o .*nope.yaml`"):
         load_values(tmp_path / "nope.yaml")
+
+
+def test_a_folder_given_as_the_yaml_is_named_as_a_folder(tmp_path):
+    with pytest.raises(HatError, match=r"is a folder, not a YAML file; give the file in it \(e.g. .*config.yaml\)"):
+        load_values(tmp_path)
 
 
 def test_malformed_yaml_gives_line_and_column(tmp_path):
@@ -89,8 +96,8 @@ def test_top_level_list_is_rejected(tmp_path):
 def test_empty_yaml_is_reported_with_the_command_that_fills_it(tmp_path, text):
     path = tmp_path / "empty.yaml"
     path.write_text(text)
-    with pytest.raises(HatError, match=r"empty\.yaml: the file has no values; write them with `python "
-                                       r"argparse_to_yaml\.py -o "):
+    with pytest.raises(HatError, match=r"empty\.yaml: the file has no values; write them with `python -m "
+                                       r"clearml_hat yaml --script <your script> -o "):
         load_values(path)
 
 

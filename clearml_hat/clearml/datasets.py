@@ -10,12 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ThreadPoolExecutor
+import shutil
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence
 
 from clearml_hat.clearml import sdk_private, tracking
-from clearml_hat.errors import HatError
+from clearml_hat.errors import HatError, Interrupted
+
+# How far long work has got: stage ("hashing", "uploading"), files done, files in all, bytes done, bytes in all.
+Progress = Callable[[str, int, int, int, int], None]
+
+
+def _quiet(stage: str, files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
+    """The progress of a caller that shows none."""
+
+
+class _Stopped(Exception):
+    """A hashing thread saw the stop flag (Ctrl-C in the main thread) and left its file unfinished."""
 
 
 class Hashed(NamedTuple):
@@ -36,32 +51,56 @@ class Upload(NamedTuple):
 
 
 def upload_folder(path: str, dataset_name: str, dataset_project: str, output_url: Optional[str] = None,
-                  tags: Optional[Sequence[str]] = None) -> Upload:
-    """Upload the folder as a new version of the dataset; with nothing changed, return the latest version."""
+                  tags: Optional[Sequence[str]] = None, progress: Progress = _quiet) -> Upload:
+    """Upload the folder as a new version of the dataset; with nothing changed, return the latest version.
+
+    Ctrl-C (KeyboardInterrupt) or a failure once the draft version exists deletes it, and the upload's temporary
+    zips go with its temp folder; Ctrl-C while hashing stops the hashing threads. Both raise a HatError that says
+    so. `progress` hears of the hashing and of the upload (files and bytes done)."""
     folder = Path(path)
-    files = _folder_hashes(folder)
+    files = _folder_hashes(folder, progress)
     if not tracking.clearml_configured():  # ClearML's offline mode keeps datasets local: nothing would be stored
         raise HatError("uploading a dataset needs a ClearML server: run clearml-init (or set CLEARML_API_HOST)")
     tracking.check_server_reachable()
-    from clearml import Dataset
-
     parent = _latest_finalized(dataset_name, dataset_project)
     if parent is not None and _same_files(parent, files):
         return Upload(parent.id, parent.version, created=False)
     if output_url:
         check_storage(output_url)
+    with _own_temp_folder():
+        return _upload_draft(folder, files, dataset_name, dataset_project, parent, output_url, tags, progress)
+
+
+def _upload_draft(folder: Path, files: Dict[str, Hashed], dataset_name: str, dataset_project: str, parent: Any,
+                  output_url: Optional[str], tags: Optional[Sequence[str]], progress: Progress) -> Upload:
+    """Create the draft version, add the folder, upload and finalize it; delete it when that fails."""
+    from clearml import Dataset
+
     draft = Dataset.create(dataset_name=dataset_name, dataset_project=dataset_project, dataset_tags=list(tags or []),
                            parent_datasets=[parent.id] if parent else None, output_uri=output_url)
     try:
         _hand_over_hashes(draft, files)
-        draft.sync_folder(str(folder))
-        # retries=0: boto3 already retries each request, and ClearML's own retry warns on stderr. No preview:
-        # it would upload sample files of every version again, unchanged or not.
-        draft.upload(show_progress=True, output_url=output_url, retries=0, preview=False)
+        with sdk_private.without_tqdm():  # the hat shows its own progress, in lines
+            draft.sync_folder(str(folder))
+        changed = [files[entry.relative_path] for entry in draft.file_entries
+                   if entry.parent_dataset_id == draft.id and entry.relative_path in files]
+        progress("zipping", 0, len(changed), 0, sum(file.size for file in changed))
+
+        def uploaded(number: int, mib_done: float, mib_total: float) -> None:
+            progress(f"uploading zip {number}:", 0, 0, int(mib_done * 2 ** 20), int(mib_total * 2 ** 20))
+
+        with sdk_private.upload_progress(uploaded):
+            # retries=0: boto3 already retries each request, and ClearML's own retry warns on stderr. No preview:
+            # it would upload sample files of every version again, unchanged or not.
+            draft.upload(show_progress=False, output_url=output_url, retries=0, preview=False)
         # upload() does not always raise when a chunk failed (the last chunk's result is never read), so the
         # chunks are checked against the task's artifacts before anything is finalized.
         _check_uploaded(draft)
         draft.finalize()
+    except KeyboardInterrupt:
+        _delete_draft(draft)
+        raise Interrupted(f"Ctrl-C: the upload of {folder} stopped; its unfinished version {draft.id} was deleted") \
+            from None
     except (ValueError, OSError, RuntimeError) as error:
         _delete_draft(draft)
         # The SDK's errors say little ("Upload failed"); asking the store again names what broke, if it can.
@@ -71,25 +110,56 @@ def upload_folder(path: str, dataset_name: str, dataset_project: str, output_url
     return Upload(draft.id, draft.version or "", created=True)
 
 
-def _folder_hashes(folder: Path) -> Dict[str, Hashed]:
+@contextmanager
+def _own_temp_folder() -> Iterator[None]:
+    """ClearML writes an upload's zips and state file to the temp folder and removes each only once it is
+    uploaded, so an upload cut off (Ctrl-C, the store gone) would leave them there, up to a chunk (512 MiB) each.
+    The upload gets a temp folder of its own, removed afterwards whatever happened."""
+    folder = tempfile.mkdtemp(prefix="clearml-hat-upload.")
+    saved = tempfile.tempdir
+    tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _folder_hashes(folder: Path, progress: Progress) -> Dict[str, Hashed]:
     """Relative posix path -> the file's sha256 (the same key and hash ClearML keeps per dataset file)."""
     if not folder.is_dir():
         raise HatError(f"{folder}: no such folder; give --path an existing folder with the files to upload")
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     if not files:
         raise HatError(f"{folder}: the folder has no files; put the dataset's files in it or give another --path")
+    total = sum(file.stat().st_size for file in files)
+    stop = threading.Event()
+    futures: List[Future] = []
     # Threads, as ClearML's own hashing uses: hashlib and file reads release the GIL.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        hashed = list(pool.map(_hash_file, files))
-    return {file.relative_to(folder).as_posix(): entry for file, entry in zip(files, hashed)}
+        try:
+            progress("hashing", 0, len(files), 0, total)
+            futures = [pool.submit(_hash_file, file, stop) for file in files]
+            done = 0
+            for count, future in enumerate(as_completed(futures), 1):
+                done += future.result().size
+                progress("hashing", count, len(files), done, total)
+        except KeyboardInterrupt:
+            stop.set()  # the running threads leave their file at the next block; the waiting ones never start
+            for future in futures:
+                future.cancel()
+            raise Interrupted(f"Ctrl-C: the upload stopped while hashing {folder}; nothing was created") from None
+    return {file.relative_to(folder).as_posix(): future.result() for file, future in zip(files, futures)}
 
 
-def _hash_file(file: Path) -> Hashed:
+def _hash_file(file: Path, stop: threading.Event) -> Hashed:
     digest = hashlib.sha256()
     with file.open("rb") as stream:
         # Stat before reading: a file that changes while or after it is hashed no longer matches this record.
         stat = os.fstat(stream.fileno())
         for block in iter(lambda: stream.read(1 << 20), b""):
+            if stop.is_set():
+                raise _Stopped(file)
             digest.update(block)
     return Hashed(file.absolute().as_posix(), digest.hexdigest(), stat.st_size, stat.st_mtime_ns)
 
@@ -115,7 +185,7 @@ def _load(**query: Any) -> Any:
             return None
         if "in draft mode" in str(error):
             raise HatError(f"{error}: its upload never completed; upload the folder again with "
-                           "`python data/upload_dataset_to_s3.py`") from None
+                           "`python -m clearml_hat upload --path <folder>`") from None
         raise HatError(f"{error}: the dataset exists but its files cannot be read; check that its storage (S3 or "
                        "the ClearML files server) answers and that clearml.conf has its credentials") from None
 
@@ -195,14 +265,14 @@ def find_dataset(name: Optional[str], project: str, version: Optional[str] = Non
                            "UI, or give --dataset_name instead")
         if not dataset.is_final():
             raise HatError(f"dataset {dataset_id} is not finalized (its upload did not complete); upload the folder "
-                           "again with `python data/upload_dataset_to_s3.py`")
+                           "again with `python -m clearml_hat upload --path <folder>`")
         return dataset.id
     dataset = _load(dataset_name=name, dataset_project=project, dataset_version=version, only_completed=True)
     if dataset is None:
         which = f"{name!r} version {version}" if version else repr(name)
         existing = ", ".join(dataset_names(project)) or "none"
         raise HatError(f"no finalized dataset {which} in project {project!r} (datasets there: {existing}); "
-                       "upload it with `python data/upload_dataset_to_s3.py` or fix --dataset_name")
+                       "upload it with `python -m clearml_hat upload --path <folder>` or fix --dataset_name")
     return dataset.id
 
 

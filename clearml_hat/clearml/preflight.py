@@ -31,7 +31,7 @@ def git_problems(folder: Path, needed_files: Sequence[Path]) -> Tuple[List[str],
     if untracked:
         problems.append(f"not tracked by git, so the agent will not have them: {', '.join(untracked)}; "
                         "`git add` and commit them, then push")
-    changed = (_git(root, "diff", "--name-only", "HEAD") or "").splitlines()
+    changed = _names(_git(root, "diff", "--name-only", "-z", "HEAD"))
     warnings = []
     if changed:
         warnings.append(f"uncommitted changes go to the agent as a diff on top of {head}: {', '.join(changed)}")
@@ -42,8 +42,14 @@ def _untracked(root: Path, files: Sequence[Path]) -> List[str]:
     """The files git does not track, by their path in the repository (a file outside it: its full path)."""
     names = [os.path.relpath(Path(f).resolve(), root.resolve()) for f in files]
     inside = [name for name in names if not name.startswith(os.pardir)]
-    tracked = set((_git(root, "ls-files", "--", *inside) or "").splitlines()) if inside else set()
+    # -z: names as they are; without it git quotes a name with a space or a non-ASCII letter ("tr\303\244in me.py").
+    tracked = set(_names(_git(root, "ls-files", "-z", "--", *inside))) if inside else set()
     return [name if name in inside else str(Path(f).resolve()) for name, f in zip(names, files) if name not in tracked]
+
+
+def _names(output: Optional[str]) -> List[str]:
+    """The file names of a `git ... -z` listing."""
+    return [name for name in (output or "").split("\0") if name]
 
 
 def _git(folder: Path, *args: str) -> Optional[str]:

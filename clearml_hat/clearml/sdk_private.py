@@ -5,8 +5,11 @@ the attribute is gone, so a newer SDK makes the hat slower or less precise, neve
 """
 from __future__ import annotations
 
+import itertools
 import os
-from typing import Any, Dict, Optional, Tuple
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 
 def report_in_a_thread() -> None:
@@ -67,3 +70,69 @@ def local_job_process(job: Any) -> Optional[Any]:
     the sweep alone: the job's public abort() only marks the task stopped. None when the attribute is gone: the
     trial then runs to its end, as under abort() alone."""
     return getattr(job, "_job_process", None)
+
+
+def record_interrupt(task: Any) -> bool:
+    """Make the task's close() end it as ClearML ends it after Ctrl-C: status stopped, with every reported line,
+    scalar and artifact delivered first. close() alone marks it completed: it reads the outcome from the exit hook
+    its Task.init installed (the class attribute Task.__exit_hook), which here is told of a KeyboardInterrupt.
+    False when the attribute is gone: the caller marks the task stopped itself after close()."""
+    hook = getattr(type(task), "_Task__exit_hook", None)
+    if hook is None or not hasattr(hook, "exception"):
+        return False
+    hook.exception = KeyboardInterrupt()
+    return True
+
+
+@contextmanager
+def without_tqdm() -> Iterator[None]:
+    """Keep ClearML's sync_folder from drawing a tqdm bar on stderr for its hashing (it does when tqdm is
+    importable, which transformers brings): the hat hands it the hashes and shows its own progress. During the
+    block `import tqdm` fails, which the SDK catches (it then hashes without a bar); nothing else imports in the
+    upload command meanwhile."""
+    saved = sys.modules.get("tqdm")
+    sys.modules["tqdm"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if saved is None:
+            del sys.modules["tqdm"]
+        else:
+            sys.modules["tqdm"] = saved
+
+
+@contextmanager
+def upload_progress(report: Callable[[int, float, float], None]) -> Iterator[None]:
+    """Hear how far each file upload has got, instead of the tqdm bar ClearML draws for it on stderr.
+
+    ClearML's storage layer reports an upload's progress through the `tqdm` name its module storage/callbacks.py
+    imported (a bar per uploaded file: total MiB, update(MiB), close()). During the block that name is a small
+    object of the hat's that hands (upload number, MiB done, MiB in all) to `report`. Without the attribute
+    nothing is replaced: ClearML's own bar or log lines show instead.
+    """
+    callbacks: Any = sys.modules.get("clearml.storage.callbacks")  # imported with clearml's Dataset
+    if callbacks is None or not hasattr(callbacks, "tqdm"):
+        yield
+        return
+    saved, uploads = callbacks.tqdm, itertools.count(1)
+    callbacks.tqdm = lambda total=0.0, **_: _Bar(report, next(uploads), float(total))
+    try:
+        yield
+    finally:
+        callbacks.tqdm = saved
+
+
+class _Bar:
+    """What ClearML's ProgressReport uses of a tqdm bar: total, n, update(), close()."""
+
+    def __init__(self, report: Callable[[int, float, float], None], number: int, total: float) -> None:
+        self._report, self._number = report, number
+        self.total, self.n = total, 0.0
+        report(number, 0.0, total)
+
+    def update(self, mib: float) -> None:
+        self.n += mib
+        self._report(self._number, self.n, self.total)
+
+    def close(self) -> None:
+        """Nothing to take down: the hat's progress lines end with the upload's last report."""

@@ -22,7 +22,7 @@ class StoredSettings:
     project: str = "hat"
     task_name: Optional[str] = None
     output_uri: Optional[str] = None
-    queue: str = "compute"
+    queue: str = "default"  # the queue a new ClearML server makes, which `clearml-agent daemon` serves by default
     docker: str = "pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime"
     docker_args: str = ""
     docker_setup_script: Optional[str] = None

@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -326,6 +327,8 @@ def report_objective(task: Any, objective: Optional[str], result: Any, last_prin
 # --- --local: trials are processes of this machine ---
 
 _output_lock = threading.Lock()
+# A trial process's exit code after SIGINT or SIGTERM: killed by it, or the hat's own 130 / 143 after cleaning up.
+_ENDED_BY_A_SIGNAL = (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM)
 
 
 def _say(console: Console, line: str) -> None:
@@ -352,6 +355,21 @@ def _local_job_class(console: Console) -> type:
         def launch(self, queue_name: Optional[str] = None) -> bool:
             with _output_to(logs / f"{self.task_id()}.log"):
                 return super().launch(queue_name)  # type: ignore[arg-type]
+
+        def wait_for_process(self, timeout: Optional[int] = None) -> Optional[int]:
+            """A trial whose process a signal ended (Ctrl-C in the terminal reaches it, end_process) was stopped,
+            not failed: ClearML's job marks every non-zero exit failed unless the task was stopped as user
+            aborted, so it is marked so first."""
+            process = sdk_private.local_job_process(self)
+            if process is not None:
+                try:
+                    code = process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    return None
+                if code in _ENDED_BY_A_SIGNAL:
+                    task: Any = self.task
+                    task.stopped(force=True, status_reason="user aborted: the trial was interrupted")
+            return super().wait_for_process(timeout)
 
         def end_process(self) -> None:
             """End the trial's process after a Ctrl-C sent to the sweep alone (a terminal's reaches it too).

@@ -11,6 +11,7 @@ import numbers
 import os
 import socket
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -38,10 +39,20 @@ class ServerGone(HatError):
 
 
 def clearml_configured() -> bool:
-    """True when the SDK would find a server to talk to: a clearml.conf, or the API host in the environment."""
+    """True when the SDK would find a server to talk to: a clearml.conf, or the API host in the environment.
+
+    A clearml.conf the SDK cannot parse is a HatError naming the file and the place, here, before the SDK would
+    raise it as a traceback from wherever it first reads its configuration."""
+    from clearml.backend_api import Session
     from clearml.backend_api.session.defs import ENV_HOST
     from clearml.backend_config.defs import get_active_config_file
+    from clearml.backend_config.errors import ConfigurationError
 
+    try:
+        Session.get_api_server_host()  # reads (and caches) the configuration
+    except ConfigurationError as error:
+        raise HatError(f"{error}: fix the ClearML configuration file there (clearml-init writes a new one)") \
+            from None
     return bool(ENV_HOST.get() or get_active_config_file())
 
 
@@ -63,6 +74,7 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
     if requirements and Path(requirements).is_file():
         Task.force_requirements_env_freeze(requirements_file=requirements)
     if offline:
+        check_offline_folder()
         Task.set_offline(True)
     return Task.init(
         project_name=project,
@@ -71,6 +83,21 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
         reuse_last_task_id=False,
         output_uri=output_uri,
     )
+
+
+def check_offline_folder() -> None:
+    """An offline session is written under ClearML's cache folder; one that cannot be written is a HatError, not
+    the SDK's traceback from inside Task.init."""
+    from clearml.config import get_offline_dir
+
+    folder = get_offline_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise HatError(f"ClearML's offline folder {folder} cannot be written ({error.strerror or error}); set "
+                       "CLEARML_CACHE_DIR to a writable folder (or sdk.storage.cache.default_base_dir in "
+                       "clearml.conf)") from None
 
 
 def connect_section(task: Any, values: dict, section: str) -> dict:
@@ -120,6 +147,16 @@ def close_task(task: Any, result: Any = None) -> Optional[Path]:
         return Path(f"{folder}.zip")
     _while_server_answers(task, "sending the task's last console lines and scalars", result, task.close)
     return None
+
+
+def close_stopped(task: Any) -> Optional[Path]:
+    """Close the task as stopped (the run was ended from outside), what it reported delivered; in offline mode
+    return the session zip."""
+    recorded = sdk_private.record_interrupt(task)
+    session_zip = close_task(task)
+    if not recorded:
+        task.mark_stopped(force=True)
+    return session_zip
 
 
 def _while_server_answers(task: Any, doing: str, result: Any, work: Callable[[], Any]) -> None:

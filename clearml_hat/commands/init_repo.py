@@ -7,13 +7,13 @@ that is there already and differs is kept as <name>.bak first: nothing the user 
 """
 from __future__ import annotations
 
-import shutil
+import shlex
 import subprocess
 from pathlib import Path
 from typing import List
 
 from clearml_hat import __version__
-from clearml_hat.commands.yaml_command import write_config
+from clearml_hat.commands.yaml_command import config_text, write_keeping_backup
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
 
@@ -43,23 +43,26 @@ def init_repo(folder: str, script: str, output: str, force: bool, console: Conso
                        "there (or clone your repo), or give --force")
     if not (repo / script).is_file():
         raise HatError(f"{script}: no such file in {repo}; give --script relative to the repo")
+    # The parser first: a script that fails to give one stops init before any file is written.
+    config, removed = config_text(str(repo / script), script, output, edited=repo / output)
+    kept_values = (repo / output).is_file()
     written = [_write(repo / "hat.py", HAT_PY.format(script=script, version=__version__), console)]
     if repo / "clearml_hat" != PACKAGE:  # the hat's own repo has it already
         for source in sorted(PACKAGE.rglob("*.py")):
             target = repo / "clearml_hat" / source.relative_to(PACKAGE)
             written.append(_write(target, source.read_text(encoding="utf-8"), console))
-    written.append(write_config(str(repo / script), str(repo / output), console))
+    written.append(_write(repo / output, config, console))
+    if kept_values:
+        console.note(f"{output}: kept the values it had; an option new in {script} gets its default")
+    for key in removed:
+        console.note(f"{output}: {key!r} is no longer an option of {script}: left out (the previous file is kept as "
+                     f"{output}.bak)")
     _say_next(repo, script, output, console)
     return written
 
 
 def _write(path: Path, text: str, console: Console) -> Path:
-    if path.is_file() and path.read_text(encoding="utf-8") != text:
-        backup = path.with_name(path.name + ".bak")
-        shutil.copy2(path, backup)
-        console.note(f"kept the previous {path} as {backup}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_keeping_backup(path, text, console)
     return path
 
 
@@ -74,9 +77,11 @@ def _is_git_checkout(folder: Path) -> bool:
 
 def _say_next(repo: Path, script: str, output: str, console: Console) -> None:
     console.out(f"clearml-hat {__version__} is in {repo}: hat.py, clearml_hat/ and {output} for {script}. Next:")
-    for line in (f"python -m clearml_hat yaml --script {script} --check {output}   # after editing {output}",
+    quoted_script, quoted_output = shlex.quote(script), shlex.quote(output)  # a path with a space stays one word
+    for line in (f"python -m clearml_hat yaml --script {quoted_script} --check {quoted_output}   # after editing "
+                 f"{output}",
                  f"python hat.py --print_argv     # the argv {script} gets from {output}",
                  "python hat.py                  # a tracked run here (offline without a ClearML server)",
-                 f"git add hat.py clearml_hat {output} && git commit -m 'Train under ClearML' && git push",
-                 "python hat.py --remote --queue compute   # then on clearml-agent"):
+                 f"git add hat.py clearml_hat {quoted_output} && git commit -m 'Train under ClearML' && git push",
+                 "python hat.py --remote         # then on clearml-agent (--queue NAME: another queue than default)"):
         console.out(f"    {line}")

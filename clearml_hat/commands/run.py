@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from clearml_hat import __version__
-from clearml_hat.clearml import datasets, dist_tracking, sweep, tracking
+from clearml_hat.clearml import datasets, dist_tracking, queues, sweep, tracking
 from clearml_hat.clearml.preflight import git_problems
 from clearml_hat.clearml.requirements import task_packages
 from clearml_hat.clearml.settings import SECTION, StoredSettings
 from clearml_hat.config.job import Job, job_from_values, job_from_yaml
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
-from clearml_hat.local import distributed, printed_metrics, torchrun_ranks
+from clearml_hat.local import distributed, printed_metrics, terminate, torchrun_ranks
 from clearml_hat.local.repo import find_requirements, repo_root
 from clearml_hat.values import config_files, sweep_config
 
@@ -54,11 +54,14 @@ def run(options: argparse.Namespace, console: Console) -> int:
         plan = sweep_config.read_sweep(options.sweep, job.system, job.values)
         if not options.local:
             check_remote_ready(settings, job, options.force, console)
+            check_queue(settings.queue, console)
         target = sweep.target(options, job, settings.to_section(), Path(os.path.abspath(sys.argv[0])))
         return sweep.run_sweep(plan, options.sweep, job, target, console)
     if options.remote:
         check_remote_ready(settings, job, options.force, console)
     offline = choose_offline(options, console)
+    if options.remote:
+        check_queue(settings.queue, console)
     if settings.s3:
         check_data_key(settings.data_key, job.values)
         settings.dataset_id = find_dataset(settings)
@@ -101,15 +104,20 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id or "")}
     argv, copies = job.command_for(values)
-    with printed_metrics.reporting(task, settings.metrics) as printed, config_files.written(copies):
-        if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (dist_tracking.py)
-            launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes,
-                                               console)
-            if launched.exit_code:
-                return launched.exit_code
-            result = launched.result
-        else:
-            result = job.train(argv)
+    own_sigterm = distributed.torchrun_rank() is None  # rank 0 of a hand-typed torchrun keeps its own handler
+    try:
+        with terminate.raises_on_sigterm(own_sigterm), printed_metrics.reporting(task, settings.metrics) as printed, \
+                config_files.written(copies):
+            if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (dist_tracking.py)
+                launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes,
+                                                   console)
+                if launched.exit_code:
+                    return launched.exit_code
+                result = launched.result
+            else:
+                result = job.train(argv)
+    except terminate.Terminated:
+        return stopped_by_sigterm(task, console)
     tracking.report_result(task, result)
     sweep.report_objective(task, settings.objective, result, printed.last_values, console)  # a sweep trial's rank
     session_zip = tracking.close_task(task, result)
@@ -117,6 +125,14 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         console.out(f"{console.prog}: offline session: {session_zip}; import it with: "
                     f"clearml-task --import-offline-session {session_zip}")
     return 0
+
+
+def stopped_by_sigterm(task: Any, console: Console) -> int:
+    """SIGTERM (`timeout`, `docker stop`, preemption) ended the training: the task is stopped, not failed."""
+    session_zip = tracking.close_stopped(task)
+    kept = f"the offline session {session_zip}" if session_zip else f"task {task.id}"
+    console.note(f"SIGTERM: the training was stopped; {kept} is marked stopped with what it reported")
+    return terminate.EXIT_CODE
 
 
 def enqueue(task: Any, settings: StoredSettings, keep_image_packages: bool, console: Console) -> int:
@@ -172,6 +188,16 @@ def find_dataset(settings: StoredSettings) -> str:
         raise HatError("--s3 needs --dataset_name (or --dataset_id): the ClearML Dataset to train on")
     return datasets.find_dataset(settings.dataset_name, settings.data_proj_name, settings.dataset_version,
                                  settings.dataset_id)
+
+
+def check_queue(queue: str, console: Console) -> None:
+    """An unknown queue stops the run before any task exists; one that no agent serves is said, not waited on."""
+    if not tracking.clearml_configured():
+        raise HatError("a queue needs a ClearML server: run clearml-init (or set CLEARML_API_HOST)")
+    tracking.check_server_reachable()
+    warning = queues.check_queue(queue)
+    if warning:
+        console.warn(warning)
 
 
 def check_remote_ready(settings: StoredSettings, job: Job, force: bool, console: Console) -> None:

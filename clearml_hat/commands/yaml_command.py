@@ -2,14 +2,16 @@
 or check a YAML file against it."""
 from __future__ import annotations
 
-import os
+import dataclasses
+import shutil
 from pathlib import Path
+from typing import List, Optional, Tuple
 
 from clearml_hat.config.job import capture_config_system, check_job_values, load_job_values
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
 from clearml_hat.values import config_files
-from clearml_hat.values.yaml_config import render_yaml
+from clearml_hat.values.yaml_config import load_values, render_yaml
 
 
 def write_config(script: str, output: str, console: Console) -> Path:
@@ -18,18 +20,38 @@ def write_config(script: str, output: str, console: Console) -> Path:
     if not path.parent.is_dir():
         raise HatError(f"{output}: the folder {path.parent} does not exist; create it or give -o a file in an "
                        "existing folder")
-    system = capture_config_system(script)
-    docs = system.describe()
-    values = config_files.expand({doc.key: doc.value for doc in docs}, system.known_keys())
-    files = {key: config_files.nested(values, key) for key in config_files.file_keys(values)}
-    text = render_yaml(docs, script, output, files)
-    if path.is_file() and path.read_text(encoding="utf-8") != text:
-        backup = path.with_name(path.name + ".bak")
-        os.replace(path, backup)  # a regenerated file must not eat the user's edits
-        console.note(f"kept the previous {path} as {backup}")
-    path.write_text(text, encoding="utf-8")
+    text, _ = config_text(script, script, output)
+    write_keeping_backup(path, text, console)
     console.out(f"wrote {path} from {script}")
     return path
+
+
+def config_text(script: str, shown_script: str, shown_output: str,
+                edited: Optional[Path] = None) -> Tuple[str, List[str]]:
+    """The YAML text of the script's parser, its header naming shown_script and shown_output. This captures the
+    parser, so a script that fails raises HatError here, before anything is written. With `edited`, an existing
+    YAML, its values are kept for the keys the parser still has; returns the text and the keys of `edited` the
+    parser no longer has."""
+    system = capture_config_system(script)
+    docs = system.describe()
+    removed: List[str] = []
+    if edited is not None and edited.is_file():
+        kept = load_values(edited, system.text_keys())
+        docs = [dataclasses.replace(doc, value=kept[doc.key], note="") if doc.key in kept else doc for doc in docs]
+        removed = [key for key in kept if key not in {doc.key for doc in docs}]
+    values = config_files.expand({doc.key: doc.value for doc in docs}, system.known_keys())
+    files = {key: config_files.nested(values, key) for key in config_files.file_keys(values)}
+    return render_yaml(docs, shown_script, shown_output, files), removed
+
+
+def write_keeping_backup(path: Path, text: str, console: Console) -> None:
+    """Write text to path; a file there with other text is kept as <name>.bak first, so no edit is lost."""
+    if path.is_file() and path.read_text(encoding="utf-8") != text:
+        backup = path.with_name(path.name + ".bak")
+        shutil.copy2(path, backup)
+        console.note(f"kept the previous {path} as {backup}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def check_config(script: str, yaml_path: str, console: Console) -> int:

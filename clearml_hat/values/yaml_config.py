@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Sequence
 
@@ -58,8 +59,11 @@ def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
     list, is the text as written. Null stays None (the script's default) for every key.
     """
     path = Path(path)
+    if path.is_dir():
+        raise HatError(f"{path} is a folder, not a YAML file; give the file in it (e.g. {path / 'config.yaml'})")
     if not path.is_file():
-        raise HatError(f"{path}: no such file; write one with `python argparse_to_yaml.py -o {path}`")
+        raise HatError(f"{path}: no such file; write one with `python -m clearml_hat yaml --script <your script> "
+                       f"-o {shlex.quote(str(path))}`")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -78,7 +82,8 @@ def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
     except yaml.YAMLError as error:
         raise HatError(f"{path}: malformed YAML: {_problem(error)}") from None
     if node is None:
-        raise HatError(f"{path}: the file has no values; write them with `python argparse_to_yaml.py -o {path}`")
+        raise HatError(f"{path}: the file has no values; write them with `python -m clearml_hat yaml --script "
+                       f"<your script> -o {shlex.quote(str(path))}`")
     if not isinstance(node, yaml.MappingNode):
         raise HatError(f"{path}: the top level is a {_KINDS.get(type(node), 'value')}, not a mapping; write one "
                        "`key: value` per line")
@@ -277,9 +282,9 @@ def render_yaml(docs: Sequence[Any], script: str, output: str, files: Optional[D
     """config.yaml text: a header, then one commented `key: value` per argument, in the parser's order; a key
     that names a config file (files: key -> {_file_: path, ...its values}) as a block of the file's values."""
     lines = [
-        f"# Training values for {script}, read from its argparse parser by argparse_to_yaml.py.",
-        f"# Regenerate: python argparse_to_yaml.py --script {script} -o {output}",
-        f"# Check edits: python argparse_to_yaml.py --script {script} --check {output}",
+        f"# Training values for {script}, read from its argparse parser by clearml-hat.",
+        f"# Regenerate: python -m clearml_hat yaml --script {shlex.quote(script)} -o {shlex.quote(output)}",
+        f"# Check edits: python -m clearml_hat yaml --script {shlex.quote(script)} --check {shlex.quote(output)}",
         "",
     ]
     for doc in docs:

@@ -1,0 +1,55 @@
+"""The queue of a `--remote` run or a sweep: an unknown one is one line naming the existing queues and no task; the
+default is the queue a fresh ClearML server has (`default`); a queue no clearml-agent serves is said, not waited on.
+The real hat.py in a user's committed checkout, against the ClearML API stand-in (which has `default` and
+`compute`, as a server where someone added a `compute` queue)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_script
+from tests.test_remote import enqueue_from, make_checkout
+from tests.test_sweep import GRID, checkout, sweep_args
+
+pytestmark = pytest.mark.clearml
+
+UNKNOWN = ("hat.py: error: --queue 'nope': the ClearML server has no such queue; existing queues: compute, default; "
+           "give one of them with --queue")
+
+
+def test_remote_to_an_unknown_queue_is_one_line_listing_the_queues_and_no_task(tmp_path, clearml_server):
+    work = make_checkout(tmp_path)
+    result = enqueue_from(work, clearml_server, "--queue", "nope")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [UNKNOWN], result.stderr
+    assert clearml_server.standin.tasks() == []
+
+
+def test_sweep_to_an_unknown_queue_is_one_line_listing_the_queues_and_no_task(tmp_path, clearml_server):
+    work = checkout(tmp_path, GRID)
+    result = run_script(sweep_args(work, "--queue", "nope"), clearml_server.env, cwd=work)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [UNKNOWN], result.stderr
+    assert clearml_server.standin.tasks() == []
+
+
+def test_remote_without_a_queue_goes_to_the_fresh_servers_default_queue_and_says_no_agent_serves_it(
+        tmp_path, clearml_server):
+    work = make_checkout(tmp_path)
+    result = enqueue_from(work, clearml_server)
+    assert result.returncode == 0, result.stderr
+    (task,) = clearml_server.standin.tasks()
+    assert clearml_server.standin.queue_entries("default") == [task["id"]]
+    assert ("hat.py: warning: no clearml-agent serves queue 'default' now: the task waits there until one does "
+            "(`clearml-agent daemon --queue default`)") in result.stderr.splitlines()
+
+
+def test_a_queue_an_agent_serves_goes_without_a_warning(tmp_path, clearml_server):
+    standin = clearml_server.standin
+    (compute,) = [q["id"] for q in standin.call("queues.get_all", {"name": "compute"})["queues"]]
+    standin.call("workers.register", {"worker": "gpu-box:0", "queues": [compute]})
+    work = make_checkout(tmp_path)
+    result = enqueue_from(work, clearml_server, "--queue", "compute")
+    assert result.returncode == 0, result.stderr
+    (task,) = standin.tasks()
+    assert standin.queue_entries("compute") == [task["id"]]
+    assert "serves queue" not in result.stderr

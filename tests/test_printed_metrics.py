@@ -30,9 +30,10 @@ SHAPE_SCALARS = [
     ("loss", "loss", 0.4521, 3),
     ("loss", "loss", 0.1234, 3), ("acc", "acc", 95.1, 3),
     ("loss", "train", 2.31, 100), ("loss", "val", 2.4, 100),
-    ("loss", "loss", 0.52, 1), ("learning_rate", "learning_rate", 5e-05, 1),
     ("lr", "lr", 20.0, 3183), ("loss", "loss", 6.93, 3183), ("ppl", "ppl", 1023.21, 3183),
     ("acc", "val", 0.91, 300),
+    # A Trainer's log (test_framework_lines.py): its step is the bar drawn after it; without one, its count.
+    ("loss", "train", 0.52, 1), ("learning_rate", "train", 5e-05, 1),
 ]  # fmt: skip
 JUNK = [
     "loaded 24 images of 2 classes from data/images/",

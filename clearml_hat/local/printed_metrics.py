@@ -48,7 +48,8 @@ class PrintedMetrics:
             for line in lines:
                 self._read(line)
             if "\r" in rest:  # a progress redraw: only the text after the last one is still on screen
-                rest = rest.rpartition("\r")[2]
+                overwritten, _, rest = rest.rpartition("\r")
+                self._report_all(self._reader.redraws(overwritten.split("\r")))  # a Trainer's bar, on stderr
             pending.append(rest[-_MAX_LINE:])
 
     def finish(self, pending: List[str]) -> None:
@@ -58,11 +59,18 @@ class PrintedMetrics:
             if rest.strip():
                 self._read(rest)
 
+    def end(self) -> None:
+        """Report what a framework's line left waiting for a later line (Lightning's last epoch)."""
+        with self._lock:
+            if self._reader is not None:
+                self._report_all(self._reader.finish())
+
     def _read(self, line: str) -> None:
-        if self._reader is None:
-            return
-        metrics = self._reader.read(line)
-        if self._reader.last_iteration is not None:
+        if self._reader is not None:
+            self._report_all(self._reader.read(line))
+
+    def _report_all(self, metrics: List[Metric]) -> None:
+        if self._reader is not None and self._reader.last_iteration is not None:
             self.last_iteration = self._reader.last_iteration
         self._reporting.active = True
         try:
@@ -136,3 +144,4 @@ def teeing(reader: Optional[MetricReader], report: Callable[[Metric], None]) -> 
             sys.stderr = saved[1]
         for tee in tees:
             tee.finish()
+        printed.end()

@@ -1,0 +1,47 @@
+"""One task per run when the training reports to ClearML itself: its own Task.init (a yolov5-shaped logger, offline
+or online) attaches to the hat's task, and what it reports is not drawn a second time from printed lines."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_script
+from tests.test_printed_metrics import offline_scalars
+
+SCRIPT = str(REPO / "tests/scripts/own_clearml_logger.py")
+# The print before the logger's first scalar is drawn; the prints after it are the logger's to draw.
+EXPECTED = [("Summary", "task_is_the_hats", 1.0, -2**31), ("loss", "loss", 0.9, 0), ("train", "box_loss", 0.7, 1),
+            ("train", "box_loss", 0.5, 2)]  # fmt: skip
+
+
+def hat_args(tmp_path: Path, *more: str) -> list:
+    (tmp_path / "c.yaml").write_text("epochs: 2\n")
+    return ["hat.py", "--script", SCRIPT, "--train_yaml", str(tmp_path / "c.yaml"), *more]
+
+
+@pytest.mark.clearml
+@pytest.mark.parametrize("set_offline", [False, True])
+def test_the_scripts_own_task_init_attaches_to_the_hats_task(set_offline, tmp_path, clearml_server):
+    args = hat_args(tmp_path) + (["set_offline=true"] if set_offline else [])
+    result = run_script(args, clearml_server.env)
+    assert result.returncode == 0, result.stderr
+    assert "UsageError" not in result.stderr
+    (task,) = clearml_server.standin.tasks()
+    assert task["status"] == "completed" and task["name"] == "own_clearml_logger"
+    assert {"hat", "train_args", "Hyperparameters"} <= set(task["hyperparams"])
+    assert task["hyperparams"]["Hyperparameters"]["lr0"]["value"] == "0.01"
+    events = clearml_server.standin.events(task["id"], "training_stats_scalar")
+    assert sorted((e["metric"], e["variant"], e["value"], e["iter"]) for e in events) == sorted(EXPECTED)
+    log = "\n".join(e["msg"] for e in clearml_server.standin.events(task["id"], "log"))
+    assert "epoch 2/2 loss 0.5000" in log  # printed, in the log, not drawn twice
+    assert not (Path(clearml_server.env["CLEARML_CACHE_DIR"]) / "offline").exists()
+
+
+@pytest.mark.clearml
+def test_the_scripts_own_task_init_attaches_in_offline_mode_too(tmp_path, offline_env):
+    result = run_script(hat_args(tmp_path, "--offline"), offline_env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(offline_scalars(offline_env)) == sorted(EXPECTED)
+    sessions = [p for p in (Path(offline_env["CLEARML_CACHE_DIR"]) / "offline").iterdir() if p.is_dir()]
+    assert len(sessions) == 1

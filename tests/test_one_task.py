@@ -45,3 +45,25 @@ def test_the_scripts_own_task_init_attaches_in_offline_mode_too(tmp_path, offlin
     assert sorted(offline_scalars(offline_env)) == sorted(EXPECTED)
     sessions = [p for p in (Path(offline_env["CLEARML_CACHE_DIR"]) / "offline").iterdir() if p.is_dir()]
     assert len(sessions) == 1
+
+
+@pytest.mark.clearml
+def test_a_trainer_reporting_to_clearml_keeps_one_task_and_no_series_twice(tmp_path, clearml_server):
+    pytest.importorskip("transformers", minversion="4.40")
+    pytest.importorskip("accelerate")
+    (tmp_path / "c.yaml").write_text(f"output_dir: {tmp_path / 'out'}\nreport_to: clearml\n")
+    args = ["hat.py", "--script", str(REPO / "tests/scripts/hf_trainer_report_to.py"), "--train_yaml",
+            str(tmp_path / "c.yaml")]
+    result = run_script(args, clearml_server.env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (task,) = clearml_server.standin.tasks()
+    assert task["status"] == "completed"
+    events = clearml_server.standin.events(task["id"], "training_stats_scalar")
+    # The callback sends its single values (`Summary`) again at each log; a single value keeps the last.
+    points = [(e["metric"], e["variant"], e["iter"]) for e in events if e["iter"] != -2**31]
+    assert len(points) == len(set(points)), points  # no point twice
+    curves = {(metric, variant) for metric, variant, _ in points}
+    assert ("train", "loss") in curves and ("eval", "loss") in curves  # the callback's
+    assert not curves & {("loss", "train"), ("loss", "eval")}  # the same, read from the printed dicts
+    log = "\n".join(e["msg"] for e in clearml_server.standin.events(task["id"], "log"))
+    assert "'eval_loss'" in log  # the printed dicts are still in the task's log

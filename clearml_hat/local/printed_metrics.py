@@ -123,10 +123,12 @@ class _Tee:
         self._stream = stream
         self._printed = printed
         self._pending: List[str] = []
+        self.line_open = False  # the last text written did not end its line
 
     def write(self, text: str) -> int:
         written = self._stream.write(text)
-        if isinstance(text, str):
+        if isinstance(text, str) and text:
+            self.line_open = text[-1] != "\n"
             self._printed.feed(self._pending, text)
         return written
 
@@ -135,7 +137,11 @@ class _Tee:
             self.write(line)
 
     def finish(self) -> None:
+        """Read the open line, and end it on the stream: ClearML's console capture drops a last line that has no
+        newline, and the task's log must hold everything the console showed."""
         self._printed.finish(self._pending)
+        if self.line_open:
+            self._stream.write("\n")
 
     def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, buffer...: the stream's own
         return getattr(self._stream, name)
@@ -168,11 +174,9 @@ def reporting(task: Any, setting: str) -> Iterator[PrintedMetrics]:
 
 @contextmanager
 def teeing(reader: Optional[MetricReader], report: Callable[[Metric], None]) -> Iterator[PrintedMetrics]:
-    """Tee sys.stdout and sys.stderr to `reader` for the block; every metric goes to `report`."""
+    """Tee sys.stdout and sys.stderr to `reader` for the block (with no reader, only to end an open last line);
+    every metric goes to `report`."""
     printed = PrintedMetrics(reader, report)
-    if reader is None:
-        yield printed
-        return
     saved = sys.stdout, sys.stderr
     tees = _Tee(sys.stdout, printed), _Tee(sys.stderr, printed)
     sys.stdout, sys.stderr = tees

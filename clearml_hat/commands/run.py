@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from clearml_hat import __version__
-from clearml_hat.clearml import datasets, dist_tracking, sweep, tracking
+from clearml_hat.clearml import datasets, dist_tracking, output_models, sweep, tracking
 from clearml_hat.clearml.preflight import git_problems
 from clearml_hat.clearml.requirements import task_packages
 from clearml_hat.clearml.settings import SECTION, StoredSettings
@@ -93,7 +93,7 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         # The path of this machine's cache goes into argv only: on the task it would mean nothing elsewhere.
         values = {**values, settings.data_key: datasets.local_copy(settings.dataset_id or "")}
     argv = job.argv_for(values)
-    with printed_metrics.reporting(task, settings.metrics) as printed:
+    with output_models.kept_files(task), printed_metrics.reporting(task, settings.metrics) as printed:
         if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (dist_tracking.py)
             launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes,
                                                console)

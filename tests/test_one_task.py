@@ -67,3 +67,50 @@ def test_a_trainer_reporting_to_clearml_keeps_one_task_and_no_series_twice(tmp_p
     assert not curves & {("loss", "train"), ("loss", "eval")}  # the same, read from the printed dicts
     log = "\n".join(e["msg"] for e in clearml_server.standin.events(task["id"], "log"))
     assert "'eval_loss'" in log  # the printed dicts are still in the task's log
+
+
+@pytest.mark.clearml
+def test_mmengines_clearml_backend_attaches_and_only_lines_before_its_first_scalar_are_drawn(tmp_path,
+                                                                                            clearml_server):
+    pytest.importorskip("mmengine")
+    (tmp_path / "c.yaml").write_text(f"work_dir: {tmp_path / 'work'}\n")
+    args = ["hat.py", "--script", str(REPO / "tests/scripts/mmengine_clearml.py"), "--train_yaml",
+            str(tmp_path / "c.yaml")]
+    result = run_script(args, clearml_server.env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (task,) = clearml_server.standin.tasks()
+    events = clearml_server.standin.events(task["id"], "training_stats_scalar")
+    points = [(e["metric"], e["variant"], e["iter"]) for e in events]
+    assert len(points) == len(set(points)), points
+    assert ("loss", "train", 5) in points, (points, result.stdout[-3000:], result.stderr[-3000:])
+    # mmengine prints an iteration's line, then reports its scalars: the first line is drawn, the rest are not.
+    assert [(e["iter"], round(e["value"], 4)) for e in events if (e["metric"], e["variant"]) == ("loss", "train")] \
+        == [(5, 0.7848)]
+    assert [e["iter"] for e in events if (e["metric"], e["variant"]) == ("loss", "loss")] == [5, 10, 15, 21, 26, 31]
+    assert [e["iter"] for e in events if (e["metric"], e["variant"]) == ("accuracy", "accuracy")] == [1, 2]
+
+
+MONITOR_SCRIPT = '''
+import argparse
+from clearml import Logger
+def main(args=None):
+    argparse.ArgumentParser().parse_args(args)
+    print("epoch 1/2 loss 0.5000")
+    Logger.current_logger().report_scalar(":monitor:machine", "cpu_usage", 5.0, 1)  # as ClearML's monitor does
+    print("epoch 2/2 loss 0.4000")
+if __name__ == "__main__":
+    main()
+'''
+
+
+@pytest.mark.clearml
+def test_clearmls_resource_monitor_is_not_taken_for_the_training_reporting_itself(tmp_path, clearml_server):
+    script = tmp_path / "monitored.py"
+    script.write_text(MONITOR_SCRIPT)
+    (tmp_path / "c.yaml").write_text("{}\n")
+    result = run_script(["hat.py", "--script", str(script), "--train_yaml", str(tmp_path / "c.yaml")],
+                        clearml_server.env)
+    assert result.returncode == 0, result.stderr
+    (task,) = clearml_server.standin.tasks()
+    events = clearml_server.standin.events(task["id"], "training_stats_scalar")
+    assert [(e["iter"], e["value"]) for e in events if e["metric"] == "loss"] == [(1, 0.5), (2, 0.4)]

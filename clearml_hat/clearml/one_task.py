@@ -19,6 +19,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+_MONITOR = ":monitor:"
+
 
 @contextmanager
 def attached(task: Any, on_framework_scalar: Callable[[], None]) -> Iterator[Callable[[str, str, float, int], None]]:
@@ -47,7 +49,10 @@ def attached(task: Any, on_framework_scalar: Callable[[], None]) -> Iterator[Cal
         original_set_base_docker(self, docker_cmd, docker_image, docker_arguments, script)
 
     def report_scalar(self: Any, *args: Any, **kwargs: Any) -> Any:
-        on_framework_scalar()
+        # ClearML's own resource monitor reports machine stats (":monitor:machine", ":monitor:gpu") this way too,
+        # from a thread of its own: they are not the training's metrics.
+        if not str(kwargs.get("title", args[0] if args else "")).startswith(_MONITOR):
+            on_framework_scalar()
         return original_report_scalar(self, *args, **kwargs)
 
     logger = task.get_logger()

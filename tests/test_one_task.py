@@ -114,3 +114,20 @@ def test_clearmls_resource_monitor_is_not_taken_for_the_training_reporting_itsel
     (task,) = clearml_server.standin.tasks()
     events = clearml_server.standin.events(task["id"], "training_stats_scalar")
     assert [(e["iter"], e["value"]) for e in events if e["metric"] == "loss"] == [(1, 0.5), (2, 0.4)]
+
+
+@pytest.mark.clearml
+def test_tensorboard_through_clearmls_binding_lands_on_the_hats_task_and_is_not_drawn_twice(tmp_path,
+                                                                                            clearml_server):
+    pytest.importorskip("tensorboard")
+    (tmp_path / "c.yaml").write_text(f"log_dir: {tmp_path / 'tb'}\n")
+    args = ["hat.py", "--script", str(REPO / "tests/scripts/tensorboard_writer.py"), "--train_yaml",
+            str(tmp_path / "c.yaml")]
+    result = run_script(args, clearml_server.env)
+    assert result.returncode == 0, result.stderr
+    (task,) = clearml_server.standin.tasks()
+    events = clearml_server.standin.events(task["id"], "training_stats_scalar")
+    got = sorted((e["metric"], e["variant"], e["iter"], round(e["value"], 4)) for e in events
+                 if not e["metric"].startswith(":monitor:"))
+    assert got == [("loss", "loss", 0, 0.9), ("train", "loss", 1, 0.7), ("train", "loss", 2, 0.5),
+                   ("train", "loss", 3, 0.3)]

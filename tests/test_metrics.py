@@ -34,19 +34,17 @@ def test_nanogpt_iter_line_reads_percent_and_skips_a_number_with_a_unit():
     assert read("iter 100: loss 4.2345, time 20.12ms, mfu 3.21%") == [("loss", 4.2345, 100), ("mfu", 3.21, 100)]
 
 
-def test_hugging_face_trainer_dict_with_whole_epoch():
-    assert read("{'loss': 0.52, 'learning_rate': 5e-05, 'epoch': 1.0}") == [("loss", 0.52, 1),
-                                                                            ("learning_rate", 5e-05, 1)]
+def test_hugging_face_trainer_dict_waits_for_the_bar_that_shows_its_step():
+    reader = MetricReader()
+    assert read("{'loss': 0.61, 'grad_norm': 3.2, 'learning_rate': 4e-05, 'epoch': 0.27}", reader) == []
+    assert read(" 27%|##7       | 30/110 [00:09<00:24,  3.2it/s]", reader) == [
+        ("train_loss", 0.61, 30), ("train_grad_norm", 3.2, 30), ("train_learning_rate", 4e-05, 30)]
 
 
-def test_hugging_face_fractional_epoch_has_no_iteration():
-    assert read("{'loss': 0.61, 'grad_norm': 3.2, 'learning_rate': 4e-05, 'epoch': 0.27}") == [
-        ("loss", 0.61, None), ("grad_norm", 3.2, None), ("learning_rate", 4e-05, None)]
-
-
-def test_hugging_face_eval_dict_goes_to_the_eval_series():
-    metrics = MetricReader().read("{'eval_loss': 0.48, 'eval_runtime': 1.5, 'epoch': 2.0}")
-    assert metrics == [Metric("eval_loss", "loss", "eval", 0.48, 2), Metric("eval_runtime", "runtime", "eval", 1.5, 2)]
+def test_hugging_face_eval_dict_goes_to_the_eval_series_without_its_timings():
+    reader = MetricReader()
+    assert reader.read("{'eval_loss': 0.48, 'eval_runtime': 1.5, 'eval_samples_per_second': 9.1, 'epoch': 2.0}") == []
+    assert reader.finish() == [Metric("eval_loss", "loss", "eval", 0.48, 1)]  # no bar: the first dict
 
 
 def test_json_line_takes_its_step_key():
@@ -99,7 +97,7 @@ def test_keras_epoch_line_of_its_own_is_the_last_iteration():
     reader = MetricReader()
     assert read("Epoch 3/20", reader) == []
     line = "1875/1875 [==============================] - 3s 2ms/step - loss: 0.2938 - val_accuracy: 0.9140"
-    assert read(line, reader) == [("loss", 0.2938, None), ("val_accuracy", 0.914, None)]
+    assert read(line, reader) == [("train_loss", 0.2938, 3), ("val_accuracy", 0.914, 3)]
     assert reader.last_iteration == 3
 
 

@@ -30,9 +30,10 @@ SHAPE_SCALARS = [
     ("loss", "loss", 0.4521, 3),
     ("loss", "loss", 0.1234, 3), ("acc", "acc", 95.1, 3),
     ("loss", "train", 2.31, 100), ("loss", "val", 2.4, 100),
-    ("loss", "loss", 0.52, 1), ("learning_rate", "learning_rate", 5e-05, 1),
     ("lr", "lr", 20.0, 3183), ("loss", "loss", 6.93, 3183), ("ppl", "ppl", 1023.21, 3183),
     ("acc", "val", 0.91, 300),
+    # A Trainer's log (test_framework_lines.py): its step is the bar drawn after it; without one, its count.
+    ("loss", "train", 0.52, 1), ("learning_rate", "train", 5e-05, 1),
 ]  # fmt: skip
 JUNK = [
     "loaded 24 images of 2 classes from data/images/",
@@ -80,7 +81,7 @@ def test_a_carriage_return_redraw_keeps_only_the_last_text_and_a_line_left_open_
         sys.stdout.write("\rstep 9 val_acc 0.75")
         assert found == []
     assert scalars(found) == [("acc", "val", 0.75, 9)]
-    assert out.getvalue().endswith("\rstep 9 val_acc 0.75")
+    assert out.getvalue().endswith("\rstep 9 val_acc 0.75\n")  # the open line ended for the task's log
     assert printed.last_values == {"val_acc": 0.75}
 
 
@@ -125,12 +126,14 @@ def test_a_report_that_prints_is_not_read_again(monkeypatch):
     assert "reported loss 0.5" in out.getvalue()
 
 
-def test_off_installs_no_tee(monkeypatch):
+def test_off_reads_nothing_and_only_ends_an_open_last_line(monkeypatch):
     out, _, found, _ = tee(monkeypatch)
-    with teeing(None, found.append):
-        assert sys.stdout is out
-        print("loss 0.5")
-    assert found == []
+    with teeing(None, found.append) as printed:
+        print("step 3 loss 0.5")
+        sys.stdout.write("val_acc 0.9")
+    assert found == [] and printed.last_values == {}
+    assert out.getvalue() == "step 3 loss 0.5\nval_acc 0.9\n"
+    assert sys.stdout is out
 
 
 # --- hat.py end to end ---
@@ -236,3 +239,37 @@ def test_the_agent_run_reads_the_metrics_setting_stored_on_the_task(tmp_path, cl
     assert [(e["metric"], e["variant"], e["value"], e["iter"]) for e in events] == [
         ("loss", "loss", 0.4521, 3), ("loss", "loss", 2.31, 100), ("loss", "loss", 2.4, 100),
         ("loss", "loss", 6.93, 3183)]
+
+
+MANY_LINES_SCRIPT = '''
+import argparse, sys
+def main(args=None):
+    lines = argparse.ArgumentParser().parse_known_args(args)[0]
+    for step in range(3000):
+        print(f"step {step}: train loss {1 / (step + 1):.6f}, lr 0.001")
+        if step % 500 == 0:
+            print(f"checkpoint {step} written", file=sys.stderr)
+    sys.stdout.write("done without a newline: val_acc 0.5")
+if __name__ == "__main__":
+    main()
+'''
+
+
+@pytest.mark.clearml
+def test_read_off_the_training_thread_nothing_printed_is_missing_from_the_log_or_the_curves(tmp_path, clearml_server):
+    script = tmp_path / "many_lines.py"
+    script.write_text(MANY_LINES_SCRIPT)
+    (tmp_path / "c.yaml").write_text("{}\n")
+    result = run_script(["hat.py", "--script", str(script), "--train_yaml", str(tmp_path / "c.yaml")],
+                        clearml_server.env)
+    assert result.returncode == 0, result.stderr
+    (task,) = clearml_server.standin.tasks()
+    log = "\n".join(e["msg"] for e in clearml_server.standin.events(task["id"], "log"))
+    printed = [f"step {step}: train loss {1 / (step + 1):.6f}, lr 0.001" for step in range(3000)]
+    assert [line for line in printed if line not in log] == []
+    assert all(f"checkpoint {step} written" in log for step in range(0, 3000, 500))
+    assert "done without a newline: val_acc 0.5" in log
+    events = clearml_server.standin.events(task["id"], "training_stats_scalar")
+    loss = [(e["iter"], e["value"]) for e in events if (e["metric"], e["variant"]) == ("loss", "train")]
+    assert sorted(loss) == [(step, round(1 / (step + 1), 6)) for step in range(3000)]
+    assert [(e["iter"], e["value"]) for e in events if e["metric"] == "acc"] == [(2999, 0.5)]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from clearml_hat import __version__
-from clearml_hat.clearml import datasets, dist_tracking, queues, sweep, tracking
+from clearml_hat.clearml import datasets, dist_tracking, output_models, queues, sweep, tracking
 from clearml_hat.clearml.preflight import git_problems
 from clearml_hat.clearml.requirements import task_packages
 from clearml_hat.clearml.settings import SECTION, StoredSettings
@@ -106,8 +106,8 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
     argv, copies = job.command_for(values)
     own_sigterm = distributed.torchrun_rank() is None  # rank 0 of a hand-typed torchrun keeps its own handler
     try:
-        with terminate.raises_on_sigterm(own_sigterm), printed_metrics.reporting(task, settings.metrics) as printed, \
-                config_files.written(copies):
+        with terminate.raises_on_sigterm(own_sigterm), output_models.kept_files(task), \
+                printed_metrics.reporting(task, settings.metrics) as printed, config_files.written(copies):
             if distributed.wanted(settings.nproc_per_node, settings.nodes):  # torchrun ranks (dist_tracking.py)
                 launched = dist_tracking.run_ranks(task, job.script, argv, settings.nproc_per_node, settings.nodes,
                                                    console)

@@ -57,6 +57,7 @@ import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from clearml_hat.errors import HatError
+from clearml_hat.local.framework_lines import FrameworkLines, Point
 
 _SPLITS = frozenset(("train", "training", "val", "valid", "validation", "eval", "test", "dev"))
 _METRIC_WORDS = ("loss", "acc", "accuracy", "err", "error", "ppl", "perplexity", "nll", "bpc", "bpd", "f1",
@@ -119,16 +120,23 @@ class MetricReader:
         # Set by the first line with an epoch and its progress (N/M): the epoch's length and the first epoch.
         self._per_epoch = 0
         self._first_epoch = 1
+        self._frameworks = FrameworkLines() if self._pattern is None else None
 
     def read(self, line: str) -> List[Metric]:
-        """The metrics of one printed line (a trailing newline is fine; after a `\\r` only the last redraw counts)."""
-        line = line.rstrip("\r\n").rpartition("\r")[2]
+        """The metrics of one printed line (a trailing newline is fine; after a `\\r` only the last redraw counts,
+        the text before it only for a framework's progress bar); a framework's line may give an earlier one's."""
+        line, _, last = line.rstrip("\r\n").rpartition("\r")
+        found = self.redraws(line.split("\r")) if line else []
+        line = last
         if self._skips_traceback(line) or not _DIGIT.search(line):
-            return []
+            return found
         if self._pattern is not None:
             return self._read_pattern(self._pattern, line)
+        framework = self._frameworks.read(FrameworkLines.clean(line)) if self._frameworks is not None else None
+        if framework is not None:
+            return found + self._framework_metrics(framework)
         if "%|" in line or ("=" in line and _SETTINGS_REPR.search(line)):
-            return []
+            return found
         iteration = self._iteration(line)
         if not _ANY_METRIC_WORD.search(line.lower()):
             return []
@@ -140,8 +148,24 @@ class MetricReader:
             if dict_iteration is not None:
                 iteration = self._seen(dict_iteration)
         if not any(_METRIC_PARTS.intersection(name.split("_")) for name, _ in pairs):
+            return found
+        return found + [_metric(name, value, iteration) for name, value in pairs]
+
+    def redraws(self, segments: List[str]) -> List[Metric]:
+        """Text a `\\r` redraw overwrote: a framework's progress bar there may finish a line that waited."""
+        if self._frameworks is None or not any("%|" in segment for segment in segments):
             return []
-        return [_metric(name, value, iteration) for name, value in pairs]
+        return self._framework_metrics(self._frameworks.redraws(segments))
+
+    def finish(self) -> List[Metric]:
+        """The metrics of framework lines that waited for a later line, when the output ends."""
+        return self._framework_metrics(self._frameworks.finish()) if self._frameworks is not None else []
+
+    def _framework_metrics(self, points: List[Point]) -> List[Metric]:
+        if points:
+            self.last_iteration = points[-1].iteration
+        return [Metric(title if title == series else f"{series}_{title}", title, series, value, iteration)
+                for title, series, value, iteration in points]
 
     def _skips_traceback(self, line: str) -> bool:
         """True for the lines of a traceback: its header, the indented frames and the exception line after them."""

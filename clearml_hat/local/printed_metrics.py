@@ -6,9 +6,11 @@
 
 The streams in place when the block starts (ClearML's console capture already wraps them after Task.init) get
 every write unchanged and at once, so the console, the task's log and the training's output stay as they were;
-the tee only keeps a copy of the current line. A line is read when its newline arrives; a `\\r` redraw keeps only
-the text after it, and what is left without a newline is read when the block ends (also when the training
-raises). Which lines count is metrics.py's rule.
+the tee only puts a reference to each write in a queue. A thread of the hat's own takes the queue in batches,
+every 50 ms, and does the rest off the training's thread: it cuts the text into lines, reads them and reports the
+scalars. A line is read when its newline arrives; a `\\r` redraw keeps only the text after it, and what is left
+without a newline is read when the block ends (also when the training raises), after everything queued. Which
+lines count is metrics.py's rule.
 
 A metric on a line without an iteration (a final `val_acc: 0.91`) is reported at the last iteration any line
 showed, so it lands on the graph beside the others; at iteration 0 when no line showed one. It is always a scalar,
@@ -19,59 +21,99 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import deque
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
 
 from clearml_hat.local.metrics import Metric, MetricReader, make_reader
 
 # A line longer than this is no metric print (a tensor dump, a bar redrawn without `\r`): only its tail is kept.
 _MAX_LINE = 10_000
+# How often the reader thread takes what was written since: a batch of writes costs one wake-up, and the training's
+# thread pays only for putting each write in the queue.
+_BATCH_EVERY = 0.05
+# In the queue: from here on the training reports its scalars to ClearML itself.
+_FRAMEWORK_REPORTS = "framework reports"
 
 
 class PrintedMetrics:
-    """Reads whole lines out of the text written to several streams and hands each metric to `report`."""
+    """Reads whole lines out of the text written to several streams, in a thread of its own, and hands each metric
+    to `report`; `end()` reads what is left and stops the thread."""
 
     def __init__(self, reader: Optional[MetricReader], report: Callable[[Metric], None]) -> None:
         self._reader = reader
         self._report = report
-        self._lock = threading.RLock()
-        self._reporting = threading.local()  # a warning printed while reporting must not be read again
+        self._queue: Deque[Union[str, Tuple[List[str], str]]] = deque()  # appends and pops are thread-safe
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hat: printed metrics", daemon=True)
+        self._drawing = True
         self.last_values: Dict[str, float] = {}
         self.last_iteration: Optional[int] = None
+        if reader is not None:
+            self._thread.start()
 
     def feed(self, pending: List[str], text: str) -> None:
-        """Add text written to one stream; `pending` is that stream's unfinished line."""
-        if self._reader is None or getattr(self._reporting, "active", False):
-            return
-        with self._lock:
+        """Queue text written to one stream; `pending` is that stream's unfinished line."""
+        # A warning printed while reporting, in the reader's own thread, must not be read again.
+        if self._reader is not None and threading.current_thread() is not self._thread:
+            self._queue.append((pending, text))
+
+    def framework_reports(self) -> None:
+        """The training reported a scalar to ClearML itself: lines printed from now on give no scalars (their
+        values still go to last_values), so the same metric is not drawn twice."""
+        if self._reader is not None and self._drawing:
+            self._queue.append(_FRAMEWORK_REPORTS)
+
+    def finish(self, pending: List[str]) -> None:
+        """Read what a stream left without a newline (call after end())."""
+        rest = pending.pop() if pending else ""
+        if rest.strip():
+            self._read(rest)
+
+    def end(self) -> None:
+        """Stop the thread and read everything written before this call."""
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+        self._drain()
+
+    def flush_reader(self) -> None:
+        """Report what a framework's line left waiting for a later line (Lightning's last epoch)."""
+        if self._reader is not None:
+            self._report_all(self._reader.finish())
+
+    def _run(self) -> None:
+        while not self._stop.wait(_BATCH_EVERY):
+            self._drain()
+
+    def _drain(self) -> None:
+        while self._queue:
+            item = self._queue.popleft()
+            if isinstance(item, str):  # what waited for a later line was printed before: it is still drawn
+                self.flush_reader()
+                self._drawing = False
+                continue
+            pending, text = item
             *lines, rest = ((pending.pop() if pending else "") + text).split("\n")
             for line in lines:
                 self._read(line)
-            if "\r" in rest:  # a progress redraw: only the text after the last one is still on screen
-                rest = rest.rpartition("\r")[2]
+            if "\r" in rest and self._reader is not None:  # a redraw: only the text after the last is on screen
+                overwritten, _, rest = rest.rpartition("\r")
+                self._report_all(self._reader.redraws(overwritten.split("\r")))  # a Trainer's bar, on stderr
             pending.append(rest[-_MAX_LINE:])
 
-    def finish(self, pending: List[str]) -> None:
-        """Read what a stream left without a newline."""
-        with self._lock:
-            rest = pending.pop() if pending else ""
-            if rest.strip():
-                self._read(rest)
-
     def _read(self, line: str) -> None:
-        if self._reader is None:
-            return
-        metrics = self._reader.read(line)
-        if self._reader.last_iteration is not None:
+        if self._reader is not None:
+            self._report_all(self._reader.read(line))
+
+    def _report_all(self, metrics: List[Metric]) -> None:
+        if self._reader is not None and self._reader.last_iteration is not None:
             self.last_iteration = self._reader.last_iteration
-        self._reporting.active = True
-        try:
-            for metric in metrics:
-                iteration = metric.iteration if metric.iteration is not None else (self.last_iteration or 0)
-                self.last_values[metric.name] = metric.value
+        for metric in metrics:
+            iteration = metric.iteration if metric.iteration is not None else (self.last_iteration or 0)
+            self.last_values[metric.name] = metric.value
+            if self._drawing:
                 self._report(metric._replace(iteration=iteration))
-        finally:
-            self._reporting.active = False
 
 
 class _Tee:
@@ -81,10 +123,12 @@ class _Tee:
         self._stream = stream
         self._printed = printed
         self._pending: List[str] = []
+        self.line_open = False  # the last text written did not end its line
 
     def write(self, text: str) -> int:
         written = self._stream.write(text)
-        if isinstance(text, str):
+        if isinstance(text, str) and text:
+            self.line_open = text[-1] != "\n"
             self._printed.feed(self._pending, text)
         return written
 
@@ -93,7 +137,11 @@ class _Tee:
             self.write(line)
 
     def finish(self) -> None:
+        """Read the open line, and end it on the stream: ClearML's console capture drops a last line that has no
+        newline, and the task's log must hold everything the console showed."""
         self._printed.finish(self._pending)
+        if self.line_open:
+            self._stream.write("\n")
 
     def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, buffer...: the stream's own
         return getattr(self._stream, name)
@@ -106,23 +154,29 @@ def check_setting(setting: str) -> None:
 
 @contextmanager
 def reporting(task: Any, setting: str) -> Iterator[PrintedMetrics]:
-    """Report what the block prints as scalars of `task`, read by the `--metrics` setting (auto, off, a regex)."""
-    logger = task.get_logger()
+    """Report what the block prints as scalars of `task`, read by the `--metrics` setting (auto, off, a regex).
+    The training's own Task.init attaches to `task` (clearml/one_task.py); once it reports scalars itself, printed
+    lines are drawn no more."""
+    from clearml_hat.clearml import one_task
 
-    def report(metric: Metric) -> None:
-        logger.report_scalar(metric.title, metric.series, metric.value, metric.iteration)
+    printed: List[PrintedMetrics] = []
 
-    with teeing(make_reader(setting), report) as printed:
-        yield printed
+    def framework_reports() -> None:
+        if printed:
+            printed[0].framework_reports()
+
+    with one_task.attached(task, framework_reports) as report_scalar:
+        with teeing(make_reader(setting), lambda m: report_scalar(m.title, m.series, m.value, m.iteration or 0)) \
+                as tee:
+            printed.append(tee)
+            yield tee
 
 
 @contextmanager
 def teeing(reader: Optional[MetricReader], report: Callable[[Metric], None]) -> Iterator[PrintedMetrics]:
-    """Tee sys.stdout and sys.stderr to `reader` for the block; every metric goes to `report`."""
+    """Tee sys.stdout and sys.stderr to `reader` for the block (with no reader, only to end an open last line);
+    every metric goes to `report`."""
     printed = PrintedMetrics(reader, report)
-    if reader is None:
-        yield printed
-        return
     saved = sys.stdout, sys.stderr
     tees = _Tee(sys.stdout, printed), _Tee(sys.stderr, printed)
     sys.stdout, sys.stderr = tees
@@ -134,5 +188,7 @@ def teeing(reader: Optional[MetricReader], report: Callable[[Metric], None]) -> 
             sys.stdout = saved[0]
         if sys.stderr is tees[1]:
             sys.stderr = saved[1]
+        printed.end()
         for tee in tees:
             tee.finish()
+        printed.flush_reader()

@@ -17,6 +17,8 @@ import yaml
 from tests.conftest import REPO, run_script
 from tests.git_repos import commit_and_push
 
+pytestmark = pytest.mark.clearml  # every case runs hat.py
+
 EXACT = Path(__file__).parent / "exact"
 HAT = str(REPO / "hat.py")
 TO_YAML = str(REPO / "argparse_to_yaml.py")
@@ -181,7 +183,6 @@ def pushed_checkout(work: Path, tmp_path: Path) -> None:
     commit_and_push(work, tmp_path)
 
 
-@pytest.mark.clearml
 def test_the_agent_computes_a_machine_dependent_default_itself(tmp_path, work, clearml_server, real_agent):
     laptop = {**clearml_server.env, "FAKE_CPUS": "2"}
     write_yaml(work, "defaults_train.py", laptop)
@@ -209,7 +210,6 @@ def test_the_agent_computes_a_machine_dependent_default_itself(tmp_path, work, c
     assert (recorded(record)["device"], recorded(record)["workers"]) == (["str", "'cpu'"], ["int", "16"])
 
 
-@pytest.mark.clearml
 def test_a_config_file_value_edited_in_a_clone_reaches_the_agents_run(tmp_path, work, clearml_server, real_agent):
     write_yaml(work, "config_train.py", clearml_server.env)
     pushed_checkout(work, tmp_path)
@@ -253,7 +253,6 @@ def test_a_recipe_file_as_the_only_argument_reaches_the_script_as_the_file_or_it
     assert sorted(p.name for p in work.glob("config*.yaml")) == ["config.yaml"], "the copy was left"
 
 
-@pytest.mark.clearml
 def test_torchrun_ranks_get_the_edited_copy_of_a_config_file(work, offline_env):
     pytest.importorskip("torch")
     write_yaml(work, "config_train.py", offline_env)

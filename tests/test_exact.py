@@ -190,7 +190,8 @@ def test_the_agent_computes_a_machine_dependent_default_itself(tmp_path, work, c
     record = tmp_path / "agent.json"
     real_agent.env.update(FAKE_GPU="1", FAKE_CPUS="16", RECORD=str(record))
     with real_agent.daemon("compute") as daemon:
-        done = run_script([str(work / "hat.py"), "--script", "defaults_train.py", "--remote", "lr=0.002"], laptop,
+        done = run_script([str(work / "hat.py"), "--script", "defaults_train.py", "--remote", "--queue", "compute",
+                           "lr=0.002"], laptop,
                           cwd=work)
         assert done.returncode == 0, done.stderr
         (task,) = clearml_server.standin.tasks()

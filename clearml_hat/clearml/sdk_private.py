@@ -6,7 +6,7 @@ the attribute is gone, so a newer SDK makes the hat slower or less precise, neve
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 
 def report_in_a_thread() -> None:
@@ -67,3 +67,15 @@ def local_job_process(job: Any) -> Optional[Any]:
     the sweep alone: the job's public abort() only marks the task stopped. None when the attribute is gone: the
     trial then runs to its end, as under abort() alone."""
     return getattr(job, "_job_process", None)
+
+
+def on_import(module: str, hook: Callable[[], None]) -> Callable[[], None]:
+    """Call hook right after `module` is first imported (before the importing statement binds its names), through
+    the import hook ClearML's own framework bindings use (clearml.binding.import_bind); there is no public one.
+    Returns what undoes it. Without it the hook is never called: that module's saves are not recorded."""
+    try:
+        from clearml.binding.import_bind import PostImportHookPatching
+    except ImportError:
+        return lambda: None
+    PostImportHookPatching.add_on_import(module, hook)
+    return lambda: PostImportHookPatching.remove_on_import(module, hook)

@@ -13,13 +13,20 @@ that model takes the first name (`last` first, then `best`, then the others) of 
 other name, and every earlier file saved under the same path, becomes a model of its own. A model uploaded to an
 output destination is a copy ClearML made at save time: it is left alone. A file copied rather than linked or
 renamed (another inode) is not found: its model keeps the name it was saved under.
+
+ClearML's bindings do not see safetensors files (a Hugging Face Trainer's `save_model()` writes `model.safetensors`
+with `safetensors.torch.save_file`): the files the training saves that way and that exist after it become output
+models too (uploaded to the output destination when the task has one).
 """
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, List, Tuple
+
+from clearml_hat.clearml import sdk_private
 
 Saved = Tuple[Any, str, Tuple[int, int]]  # (OutputModel, local path, (st_dev, st_ino) when saved)
 
@@ -39,12 +46,64 @@ def kept_files(task: Any) -> Iterator[None]:
             saved.append((info.model, os.path.abspath(path), (stat.st_dev, stat.st_ino)))
         return info
 
+    safetensors_files: List[str] = []
+    replaced: List[Tuple[Any, str, Any]] = []
+
+    def recording(save_file: Any) -> Any:
+        def recorded_save_file(tensors: Any, filename: Any, *args: Any, **kwargs: Any) -> Any:
+            result = save_file(tensors, filename, *args, **kwargs)
+            safetensors_files.append(os.path.abspath(filename))
+            return result
+
+        return recorded_save_file
+
+    def patch_safetensors() -> None:
+        import safetensors.torch
+
+        replaced.extend(_rebind(safetensors.torch.save_file, recording(safetensors.torch.save_file)))
+
     handle = WeightsFileHandler.add_post_callback(remember)
+    # Loaded already when the hat read the script's parser (transformers binds `save_file` by name at import): each
+    # module's binding is replaced; else the module's own, right after its first import.
+    undo = lambda: None  # noqa: E731
+    if "safetensors.torch" in sys.modules:
+        patch_safetensors()
+    else:
+        undo = sdk_private.on_import("safetensors.torch", patch_safetensors)
     try:
         yield
     finally:
+        undo()
+        for module, name, original in replaced:
+            setattr(module, name, original)
         WeightsFileHandler.remove_post_callback(handle)
         point_at_kept_files(task, saved)
+        record_safetensors(task, safetensors_files)
+
+
+def _rebind(original: Any, replacement: Any) -> List[Tuple[Any, str, Any]]:
+    """Replace `original` by `replacement` in every loaded module that holds it by name; returns what to put back."""
+    replaced = []
+    for module in list(sys.modules.values()):
+        names = getattr(module, "__dict__", {})
+        for name in [name for name, value in list(names.items()) if value is original]:
+            setattr(module, name, replacement)
+            replaced.append((module, name, original))
+    return replaced
+
+
+def record_safetensors(task: Any, files: List[str]) -> None:
+    """Each safetensors file the training saved that exists now becomes an output model (once per path)."""
+    from clearml import OutputModel
+
+    for path in dict.fromkeys(files):
+        if not os.path.isfile(path):
+            continue
+        model = OutputModel(task=task, name=f"{task.name} - {Path(path).name}", framework="PyTorch")
+        if model.upload_storage_uri:
+            model.update_weights(weights_filename=path, auto_delete_file=False)
+        else:
+            model.update_weights(register_uri=path)
 
 
 def point_at_kept_files(task: Any, saved: List[Saved]) -> None:

@@ -136,3 +136,15 @@ class _Bar:
 
     def close(self) -> None:
         """Nothing to take down: the hat's progress lines end with the upload's last report."""
+
+
+def on_import(module: str, hook: Callable[[], None]) -> Callable[[], None]:
+    """Call hook right after `module` is first imported (before the importing statement binds its names), through
+    the import hook ClearML's own framework bindings use (clearml.binding.import_bind); there is no public one.
+    Returns what undoes it. Without it the hook is never called: that module's saves are not recorded."""
+    try:
+        from clearml.binding.import_bind import PostImportHookPatching
+    except ImportError:
+        return lambda: None
+    PostImportHookPatching.add_on_import(module, hook)
+    return lambda: PostImportHookPatching.remove_on_import(module, hook)

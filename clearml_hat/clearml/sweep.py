@@ -61,6 +61,7 @@ class Target:
     hat_settings: dict  # the `hat` section of the base task, and so of every trial
     entry_point: Path  # hat.py, which the agents (or local processes) start
     requirements: Optional[str] = None
+    packages: Optional[List[str]] = None  # the lines the trials' agents install (run.py resolves them); else the file
     docker: Optional[str] = None
     docker_args: str = ""
     docker_setup_script: Optional[str] = None
@@ -134,7 +135,8 @@ def _base_task(job: Job, sweep: Sweep, target: Target) -> Any:
     try:
         base: Any = Task.create(
             project_name=target.project, task_name=f"{target.name}: sweep base", task_type="training",
-            script=str(target.entry_point), working_directory=os.getcwd(), requirements_file=target.requirements,
+            script=str(target.entry_point), working_directory=os.getcwd(),
+            packages=target.packages, requirements_file=None if target.packages else target.requirements,
             docker=target.docker, docker_args=target.docker_args or None,
             docker_bash_setup_script=_read(target.docker_setup_script), add_task_init_call=False,
         )  # fmt: skip

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from clearml_hat import __version__
 from clearml_hat.clearml import datasets, dist_tracking, queues, sweep, tracking
@@ -54,6 +54,8 @@ def run(options: argparse.Namespace, console: Console) -> int:
             check_remote_ready(settings, job, options.force, console)
             check_queue(settings.queue, console)
         target = sweep.target(options, job, settings.to_section(), Path(os.path.abspath(sys.argv[0])))
+        if not options.local:  # the trials' agents install what a --remote run's agent would
+            target.packages = resolved_packages(settings, options.keep_image_packages, console)
         return sweep.run_sweep(plan, options.sweep, job, target, console)
     if options.remote:
         check_remote_ready(settings, job, options.force, console)
@@ -127,18 +129,24 @@ def stopped_by_sigterm(task: Any, console: Console) -> int:
 
 
 def enqueue(task: Any, settings: StoredSettings, keep_image_packages: bool, console: Console) -> int:
-    packages = None
-    if settings.requirements:
-        packages = task_packages(Path(settings.requirements), settings.docker, keep_image_packages)
-        if packages.left_out:
-            console.note(f"{settings.docker} has {', '.join(packages.left_out)}: left out of the task's packages so "
-                         "the agent keeps the image's build (--keep_image_packages keeps them)")
+    packages = resolved_packages(settings, keep_image_packages, console)
     setup = Path(settings.docker_setup_script).read_text(encoding="utf-8").splitlines() \
         if settings.docker_setup_script else None
-    page = tracking.enqueue(task, settings.queue, settings.docker, settings.docker_args, setup,
-                            packages.lines if packages else None)
+    page = tracking.enqueue(task, settings.queue, settings.docker, settings.docker_args, setup, packages)
     console.out(f"{console.prog}: task {task.id} goes to queue {settings.queue!r}; the web UI shows it at {page}")
     return 0
+
+
+def resolved_packages(settings: StoredSettings, keep_image_packages: bool, console: Console) -> Optional[List[str]]:
+    """The packages an agent installs for the run (or a sweep's trials): the resolved requirements file, less the
+    image's torch in a PyTorch image; None without a file (ClearML's own analysis then)."""
+    if not settings.requirements:
+        return None
+    packages = task_packages(Path(settings.requirements), settings.docker, keep_image_packages)
+    if packages.left_out:
+        console.note(f"{settings.docker} has {', '.join(packages.left_out)}: left out of the task's packages so "
+                     "the agent keeps the image's build (--keep_image_packages keeps them)")
+    return packages.lines
 
 
 def default_requirements(script: Path, remote: bool, console: Console) -> Optional[str]:

@@ -113,11 +113,23 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         return stopped_by_sigterm(task, console)
     tracking.report_result(task, result)
     sweep.report_objective(task, settings.objective, result, printed.last_values, console)  # a sweep trial's rank
+    page = None if task.is_offline() else task.get_output_log_web_page()
     session_zip = tracking.close_task(task, result)
+    say_done(task.id, page, result, console)
     if session_zip:
         console.out(f"{console.prog}: offline session: {session_zip}; import it with: "
                     f"clearml-task --import-offline-session {session_zip}")
     return 0
+
+
+def say_done(task_id: str, page: Optional[str], result: Any, console: Console) -> None:
+    """The run's closing line: the task, its status and results page, and where the training's own files went."""
+    if isinstance(result, (str, os.PathLike)) and Path(result).exists():
+        files = f"its output {Path(result).resolve()} is the task's `output` artifact"
+    else:
+        files = f"the training's own files are where it wrote them (it ran in {os.getcwd()})"
+    where = f"; results: {page}" if page else " (offline)"
+    console.out(f"{console.prog}: done: task {task_id} completed{where}; {files}")
 
 
 def stopped_by_sigterm(task: Any, console: Console) -> int:

@@ -4,7 +4,7 @@ hat.py, argparse_to_yaml.py and data/upload_dataset_to_s3.py, which are this mod
     clearml-hat init --script train.py          # put the hat into your repo: hat.py, clearml_hat/, config.yaml
     clearml-hat yaml --script train.py --check config.yaml
     clearml-hat run --script train.py epochs=5  # the same as python hat.py --script train.py epochs=5
-    clearml-hat upload --path data/cats --dataset_name cats --output_url s3://bucket/datasets
+    clearml-hat upload --path data/cats --dataset_name cats --output_uri s3://bucket/datasets
 
 Here, and only here, errors become messages and exit codes: a HatError is one `prog: error: ...` line per
 problem and exit 2 (130 for Interrupted, after Ctrl-C); everything below returns an exit code or raises.

@@ -61,7 +61,7 @@ def test_a_queue_an_agent_serves_goes_without_a_warning(tmp_path, clearml_server
     assert "serves queue" not in result.stderr
 
 
-def test_a_sweeps_trials_get_the_packages_a_remote_run_gets(tmp_path, clearml_server):
+def test_a_sweep_on_a_queue_nobody_serves_says_so_and_its_trials_get_a_remote_runs_packages(tmp_path, clearml_server):
     # requirements.txt at the repo root, torch in it: in the default PyTorch image torch stays the image's.
     work = checkout(tmp_path, GRID)
     (work / "requirements.txt").write_text("torch==2.3.1\nnumpy>=1.24\n")
@@ -72,7 +72,7 @@ def test_a_sweeps_trials_get_the_packages_a_remote_run_gets(tmp_path, clearml_se
     try:
         assert process.stdout is not None
         for line in process.stdout:
-            if line.startswith("hat.py: sweep "):  # the base task exists
+            if line.startswith("hat.py: trials: 2 queued, 0 running, 0 of "):  # no agent takes them
                 break
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
@@ -82,3 +82,5 @@ def test_a_sweeps_trials_get_the_packages_a_remote_run_gets(tmp_path, clearml_se
     (base,) = tasks_by_kind(clearml_server.standin)["base"]
     assert base["script"]["requirements"]["pip"].splitlines() == ["numpy>=1.24", "clearml", "pyyaml"]
     assert "has torch==2.3.1: left out of the task's packages" in stderr
+    assert ("hat.py: warning: no clearml-agent serves queue 'compute' now: the task waits there until one does "
+            "(`clearml-agent daemon --queue compute`)") in stderr.splitlines()

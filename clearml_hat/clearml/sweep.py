@@ -234,14 +234,32 @@ def _watch(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial], console: Cons
     """
     interrupted = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    shown: List[Any] = [None]
     try:
         optimizer.start()
         while not optimizer.get_optimizer().finished and not interrupted.is_set():
             _print_finished(optimizer, sweep, trials, console)
+            _print_progress(optimizer, sweep, trials, console, shown)
             interrupted.wait(POLL_SECONDS)
     finally:
         signal.signal(signal.SIGINT, previous)
     return interrupted.is_set()
+
+
+def _print_progress(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial], console: Console,
+                    shown: List[Any]) -> None:
+    """A line whenever the numbers of queued, running and finished trials change, so a sweep waiting on its
+    queue says so; shown[0] holds the numbers last printed."""
+    from clearml import Task
+
+    created = list(optimizer.get_optimizer().get_created_jobs_ids())
+    open_ids = [task_id for task_id in created if task_id not in trials or not trials[task_id].status]
+    found: List[Any] = Task.get_tasks(task_ids=open_ids) if open_ids else []
+    statuses = [str(task.status) for task in found]
+    numbers = (statuses.count("queued"), statuses.count("in_progress"), len(created) - len(open_ids))
+    if created and numbers != shown[0]:
+        shown[0] = numbers
+        _say(console, f"trials: {numbers[0]} queued, {numbers[1]} running, {numbers[2]} of {sweep.trials} finished")
 
 
 def _print_finished(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial], console: Console) -> None:

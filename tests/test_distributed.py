@@ -152,7 +152,7 @@ def test_two_nodes_on_two_agents_are_one_job_through_launch_multi_node(tmp_path,
     for agent in (real_agent, second):
         agent.env.update(network)
     try:
-        with real_agent.daemon("compute") as first_daemon, second.daemon("compute") as second_daemon:
+        with real_agent.daemon("default") as first_daemon, second.daemon("default") as second_daemon:
             enqueued = enqueue_from(work, clearml_server, "--script", "tests/ddp_allreduce.py", "--train_yaml",
                                     "ddp.yaml", "--nodes", "2", "--nproc_per_node", "1")
             assert enqueued.returncode == 0, enqueued.stderr

@@ -388,7 +388,16 @@ def _local_job_class(console: Console) -> type:
                 if code in _ENDED_BY_A_SIGNAL:
                     task: Any = self.task
                     task.stopped(force=True, status_reason="user aborted: the trial was interrupted")
+                    task.reload()  # clearml 1.16 reads the cached status next
             return super().wait_for_process(timeout)
+
+        def abort(self) -> None:
+            """Stop the trial if it still runs. The status is read afresh first: clearml 1.16 reads the job's cached
+            one, and would stop a trial that completed since (found by tests/test_sweep_interrupt.py)."""
+            task: Any = self.task
+            if task is not None:
+                task.reload()
+            super().abort()
 
         def end_process(self) -> None:
             """End the trial's process after a Ctrl-C sent to the sweep alone (a terminal's reaches it too).

@@ -4,7 +4,7 @@ hat.py, argparse_to_yaml.py and data/upload_dataset_to_s3.py, which are this mod
     clearml-hat init --script train.py          # put the hat into your repo: hat.py, clearml_hat/, config.yaml
     clearml-hat yaml --script train.py --check config.yaml
     clearml-hat run --script train.py epochs=5  # the same as python hat.py --script train.py epochs=5
-    clearml-hat upload --path data/cats --dataset_name cats --output_url s3://bucket/datasets
+    clearml-hat upload --path data/cats --dataset_name cats --output_uri s3://bucket/datasets
 
 Here, and only here, errors become messages and exit codes: a HatError is one `prog: error: ...` line per
 problem and exit 2 (130 for Interrupted, after Ctrl-C); everything below returns an exit code or raises.
@@ -12,7 +12,8 @@ problem and exit 2 (130 for Interrupted, after Ctrl-C); everything below returns
 from __future__ import annotations
 
 import argparse
-from typing import Callable, Dict, List, Optional, Sequence
+import sys
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 from clearml_hat import __version__
 from clearml_hat.clearml.settings import StoredSettings
@@ -95,8 +96,9 @@ def add_upload_arguments(parser: argparse.ArgumentParser, default_path: Optional
     parser.add_argument("--path", default=default_path, required=default_path is None, help="folder to upload")
     parser.add_argument("--dataset_name", default=DEFAULTS.dataset_name, help="name of the ClearML Dataset")
     parser.add_argument("--dataset_project", default=DEFAULTS.data_proj_name, help="ClearML project of the dataset")
-    parser.add_argument("--output_url", default=None,
-                        help="where the files go, e.g. s3://bucket/prefix (default: the ClearML files server)")
+    parser.add_argument("--output_uri", "--output_url", dest="output_url", default=None, metavar="URI",
+                        help="where the files go, e.g. s3://bucket/prefix (default: the ClearML files server); "
+                             "--output_url is the old spelling")
     parser.add_argument("--tags", nargs="*", default=[], help="tags of the new version")
 
 
@@ -146,6 +148,34 @@ def init_command(options: argparse.Namespace, console: Console) -> int:
 
 
 Command = Callable[[argparse.Namespace, Console], int]
+EXAMPLES = {
+    "run": """examples:
+  python hat.py                                  # config.yaml -> the script, tracked (offline without a server)
+  python hat.py epochs=5 lr=0.05 --print_argv    # the argv the training would get, nothing started
+  python hat.py --remote --queue gpu             # enqueue on a clearml-agent queue
+  python hat.py --sweep sweep.yaml --local       # a sweep, its trials on this machine
+
+Dashed spellings work as well: --task-name, --output-uri, ...""",
+    "yaml": """examples:
+  python -m clearml_hat yaml --script train.py -o config.yaml
+  python -m clearml_hat yaml --script train.py --check config.yaml""",
+    "upload": """examples:
+  python -m clearml_hat upload --path data/cats --dataset_name cats --output_uri s3://bucket/datasets""",
+    "init": """examples:
+  clearml-hat init --script train.py             # in your git checkout""",
+}
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each flag's default in --help (unless its help names it, or there is none), the examples as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return text + " (default: %(default)s)"
+
+
 COMMANDS: Dict[str, tuple] = {
     "run": (add_run_arguments, run_command, "run a training under ClearML (what hat.py does)"),
     "yaml": (add_yaml_arguments, yaml_command, "write config.yaml from a script's parser, or --check one"),
@@ -160,8 +190,9 @@ def main(argv: Optional[Sequence[str]] = None, prog: str = "clearml-hat") -> int
     parser.add_argument("--version", action="version", version=f"clearml-hat {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (add_arguments, _, summary) in COMMANDS.items():
-        add_arguments(commands.add_parser(name, help=summary, description=summary))
-    options = parser.parse_args(argv)
+        add_arguments(commands.add_parser(name, help=summary, description=summary, epilog=EXAMPLES[name],
+                                          formatter_class=_HelpFormatter))
+    options = parser.parse_args(underscored(commands.choices.values(), sys.argv[1:] if argv is None else argv))
     return _dispatch(COMMANDS[options.command][1], options, Console(f"{prog} {options.command}"))
 
 
@@ -169,7 +200,9 @@ def script_main(command: str, prog: str, argv: Optional[List[str]] = None, descr
                 **defaults: str) -> int:
     """One command under a script's own name (hat.py is `run`), with its own defaults for some flags."""
     add_arguments, handler, summary = COMMANDS[command]
-    parser = argparse.ArgumentParser(prog=prog, description=description or summary)
+    parser = argparse.ArgumentParser(prog=prog, description=description or summary, epilog=EXAMPLES[command],
+                                     formatter_class=_HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"clearml-hat {__version__}")
     if command == "upload":
         add_upload_arguments(parser, defaults.pop("path", None))
     elif command == "yaml":
@@ -177,7 +210,22 @@ def script_main(command: str, prog: str, argv: Optional[List[str]] = None, descr
     else:
         add_arguments(parser)
     parser.set_defaults(**defaults)
-    return _dispatch(handler, parser.parse_args(argv), Console(prog))
+    options = parser.parse_args(underscored([parser], sys.argv[1:] if argv is None else argv))
+    return _dispatch(handler, options, Console(prog))
+
+
+def underscored(parsers: Iterable[argparse.ArgumentParser], argv: Sequence[str]) -> List[str]:
+    """argv with `--task-name` (clearml-task's spelling) written `--task_name`, for every option of the parsers;
+    a value such as `--docker_args=--ipc=host` keeps its own text, and so does everything after `--`."""
+    known = {option for parser in parsers for action in parser._actions for option in action.option_strings}
+    result: List[str] = []
+    for index, item in enumerate(argv):
+        if item == "--":
+            return result + list(argv[index:])
+        name, equals, value = item.partition("=")
+        spelled = "--" + name[2:].replace("-", "_")
+        result.append(spelled + equals + value if name.startswith("--") and spelled in known else item)
+    return result
 
 
 def _dispatch(handler: Command, options: argparse.Namespace, console: Console) -> int:

@@ -2,8 +2,9 @@
 
 Shared by tests/test_fuzz_inputs.py and benchmarks/fuzz_inputs.py. A generated input starts from VALID_YAML, the
 config of TARGET_SCRIPT, and gets one to three kinds of damage: a key deleted or written twice, a value of the
-wrong type, broken syntax (`key:value`, an unclosed bracket, a tab), huge numbers, 10k-character strings, unicode
-and control characters, a BOM, a file that is empty, only comments, not a mapping or not UTF-8. Overrides get
+wrong type, broken syntax (`key:value`, an unclosed bracket, a tab), huge numbers (decimal and hex), values nested
+1000 levels deep, 10k-character strings, unicode and control characters, a BOM, a file that is empty, only
+comments, not a mapping, a top-level `!!set` or not UTF-8. Overrides get
 `key=`, `=v`, no `=`, unknown keys and incomplete YAML.
 
 The oracle: the hat either accepts (a list of strings its parser reads back) or refuses with a HatError whose every
@@ -71,8 +72,12 @@ KEYS = ["epochs", "lr", "optimizer", "img_size", "tags", "augment", "shuffle", "
 
 # Values of every type and size, written as YAML text: each one is wrong for some key and right for others.
 HUGE_INT = "9" * 5000  # more digits than Python 3.11 turns into an int by default (4300)
+HUGE_HEX = "0x" + "f" * 4400  # YAML reads it without that limit; the int cannot be written out again
+DEEP_LIST = "[" * 1000 + "]" * 1000  # PyYAML's composer recurses per level
+DEEP_MAPPING = "{a: " * 1000 + "1" + "}" * 1000
 VALUE_TEXTS = [
-    "3", "-1", "0", "5.5", "1e1", "1e-3", "1e999", "-.inf", ".nan", HUGE_INT, "0x1F", "0o17", "1_000",
+    "3", "-1", "0", "5.5", "1e1", "1e-3", "1e999", "-.inf", ".nan", HUGE_INT, HUGE_HEX, "0x1F", "0o17", "1_000",
+    DEEP_LIST, DEEP_MAPPING,
     "yes", "no", "off", "~", "null", "''", '""', "true", "False",
     "[1, 2]", "[1, 2, 3]", "[]", "{}", "{a: 1}", "[[1], [2]]", "[a, b]", "[1, x]",
     "x" * 10_000, "'" + "y" * 10_000 + "'", "é漢字🙂", "'\\u0007'", '"\\x00\\t\\u2028"', "-", "--epochs", "-5",
@@ -180,6 +185,7 @@ FILE_DAMAGE = [
     lambda draw, text: text + "\x00",
     lambda draw, text: text * draw(st.integers(2, 3)),  # pasted twice: every key a duplicate
     lambda draw, text: text + LAUGHS,
+    lambda draw, text: "!!set\n" + "".join(f"? {line.split(':')[0]}\n" for line in text.splitlines() if ":" in line),
 ]
 
 

@@ -322,7 +322,7 @@ def _chunk_refused(tmp_path: Path, s3: S3Server, env: dict) -> List[str]:
     [
         (_missing_path, ["nowhere: no such folder", "--path"]),
         (_empty_path, ["empty: the folder has no files"]),
-        (_missing_bucket, ["bucket 'no-such-bucket' does not exist", "--output_url"]),
+        (_missing_bucket, ["bucket 'no-such-bucket' does not exist", "--output_uri"]),
         (_wrong_secret, ["refused access", "clearml.conf"]),
         (_store_goes_down, ["was deleted: ", "the S3 store does not answer"]),
         (_chunk_refused, ["was deleted: ", "the data chunk(s) data did not reach the storage"]),

@@ -153,9 +153,9 @@ def test_two_nodes_on_two_agents_are_one_job_through_launch_multi_node(tmp_path,
     for agent in (real_agent, second):
         agent.env.update(network)
     try:
-        with real_agent.daemon("compute") as first_daemon, second.daemon("compute") as second_daemon:
-            enqueued = enqueue_from(work, clearml_server, "--queue", "compute", "--script", "tests/ddp_allreduce.py",
-                                    "--train_yaml", "ddp.yaml", "--nodes", "2", "--nproc_per_node", "1")
+        with real_agent.daemon("default") as first_daemon, second.daemon("default") as second_daemon:
+            enqueued = enqueue_from(work, clearml_server, "--script", "tests/ddp_allreduce.py", "--train_yaml",
+                                    "ddp.yaml", "--nodes", "2", "--nproc_per_node", "1")
             assert enqueued.returncode == 0, enqueued.stderr
             (master,) = clearml_server.standin.tasks()
             # Either agent may take node 0; the other one takes the clone it enqueues.

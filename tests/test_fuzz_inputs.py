@@ -126,6 +126,10 @@ def test_the_commands_refuse_damaged_input_in_one_line_each(tmp_path, offline_en
     ("data: d\ntags: &r [*r]\n", "line 2: tags: the value contains itself"),
     ("data: d\n" + fuzz.LAUGHS, "laugh4: the aliases expand to more than 100000 items"),
     ("data: d\nname: '\x07'\n", "line 2: unacceptable character #x0007"),
+    ("data: d\ntags: " + fuzz.DEEP_LIST + "\n", "line 2, column 106: the value nests more than 100 levels deep"),
+    ("data: d\ntags: " + fuzz.DEEP_MAPPING + "\n", "line 2, column 403: the value nests more than 100 levels deep"),
+    ("data: d\nepochs: " + fuzz.HUGE_HEX + "\n", "line 2: epochs: an integer too long for Python to write out"),
+    ("!!set\n? data\n? epochs\n", "the top level is a !!set, not a mapping of values"),
 ])
 def test_unreadable_yaml_is_one_line_naming_where(tmp_path, text, message):
     path = tmp_path / "c.yaml"
@@ -147,6 +151,8 @@ def test_a_key_that_yaml_would_read_as_a_number_or_null_is_a_name(tmp_path, key)
     ("=", "'=' cannot be read as a YAML value (could not determine a constructor"),
     ("!!int x", "'!!int x' cannot be read as a YAML value (invalid literal for int()"),
     ("&r [*r]", "'&r [*r]': the value contains itself"),
+    (fuzz.DEEP_LIST, f"{fuzz.DEEP_LIST!r} is not a complete YAML value (the value nests more than 100 levels deep)"),
+    (fuzz.HUGE_HEX, "'0xffffffffffffffffffffffffffffffffffffff'...: an integer too long for Python to write out"),
 ])
 def test_unreadable_override_value_is_one_line(text, message):
     with pytest.raises(HatError) as raised:

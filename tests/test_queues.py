@@ -1,14 +1,20 @@
 """The queue of a `--remote` run or a sweep: an unknown one is one line naming the existing queues and no task; the
-default is the queue a fresh ClearML server has (`default`); a queue no clearml-agent serves is said, not waited on.
+default is the queue a fresh ClearML server has (`default`); a queue no clearml-agent serves is said, not waited on;
+a sweep's trials get the packages a `--remote` run gets.
 The real hat.py in a user's committed checkout, against the ClearML API stand-in (which has `default` and
 `compute`, as a server where someone added a `compute` queue)."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+
 import pytest
 
 from tests.conftest import run_script
-from tests.test_remote import enqueue_from, make_checkout
-from tests.test_sweep import GRID, checkout, sweep_args
+from tests.test_remote import commit, enqueue_from, make_checkout
+from tests.test_sweep import GRID, checkout, sweep_args, tasks_by_kind
 
 pytestmark = pytest.mark.clearml
 
@@ -53,3 +59,28 @@ def test_a_queue_an_agent_serves_goes_without_a_warning(tmp_path, clearml_server
     (task,) = standin.tasks()
     assert standin.queue_entries("compute") == [task["id"]]
     assert "serves queue" not in result.stderr
+
+
+def test_a_sweep_on_a_queue_nobody_serves_says_so_and_its_trials_get_a_remote_runs_packages(tmp_path, clearml_server):
+    # requirements.txt at the repo root, torch in it: in the default PyTorch image torch stays the image's.
+    work = checkout(tmp_path, GRID)
+    (work / "requirements.txt").write_text("torch==2.3.1\nnumpy>=1.24\n")
+    commit(work, "the training's requirements")
+    process = subprocess.Popen([sys.executable, *sweep_args(work, "--queue", "compute")], cwd=work,
+                               env=clearml_server.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("hat.py: trials: 2 queued, 0 running, 0 of "):  # no agent takes them
+                break
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    (base,) = tasks_by_kind(clearml_server.standin)["base"]
+    assert base["script"]["requirements"]["pip"].splitlines() == ["numpy>=1.24", "clearml", "pyyaml"]
+    assert "has torch==2.3.1: left out of the task's packages" in stderr
+    assert ("hat.py: warning: no clearml-agent serves queue 'compute' now: the task waits there until one does "
+            "(`clearml-agent daemon --queue compute`)") in stderr.splitlines()

@@ -225,7 +225,7 @@ def storage_problem(output_url: str) -> Optional[str]:
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code in ("404", "NoSuchBucket"):
-            return f"{output_url}: bucket {bucket.name!r} does not exist; create it or fix --output_url"
+            return f"{output_url}: bucket {bucket.name!r} does not exist; create it or fix --output_uri"
         return (f"{output_url}: the S3 store refused access to bucket {bucket.name!r} (HTTP {code}); check key and "
                 "secret in clearml.conf (sdk.aws.s3) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
     except BotoCoreError as error:

@@ -61,6 +61,7 @@ class Target:
     hat_settings: dict  # the `hat` section of the base task, and so of every trial
     entry_point: Path  # hat.py, which the agents (or local processes) start
     requirements: Optional[str] = None
+    packages: Optional[List[str]] = None  # the lines the trials' agents install (run.py resolves them); else the file
     docker: Optional[str] = None
     docker_args: str = ""
     docker_setup_script: Optional[str] = None
@@ -134,7 +135,8 @@ def _base_task(job: Job, sweep: Sweep, target: Target) -> Any:
     try:
         base: Any = Task.create(
             project_name=target.project, task_name=f"{target.name}: sweep base", task_type="training",
-            script=str(target.entry_point), working_directory=os.getcwd(), requirements_file=target.requirements,
+            script=str(target.entry_point), working_directory=os.getcwd(),
+            packages=target.packages, requirements_file=None if target.packages else target.requirements,
             docker=target.docker, docker_args=target.docker_args or None,
             docker_bash_setup_script=_read(target.docker_setup_script), add_task_init_call=False,
         )  # fmt: skip
@@ -233,14 +235,32 @@ def _watch(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial], console: Cons
     """
     interrupted = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    shown: List[Any] = [None]
     try:
         optimizer.start()
         while not optimizer.get_optimizer().finished and not interrupted.is_set():
             _print_finished(optimizer, sweep, trials, console)
+            _print_progress(optimizer, sweep, trials, console, shown)
             interrupted.wait(POLL_SECONDS)
     finally:
         signal.signal(signal.SIGINT, previous)
     return interrupted.is_set()
+
+
+def _print_progress(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial], console: Console,
+                    shown: List[Any]) -> None:
+    """A line whenever the numbers of queued, running and finished trials change, so a sweep waiting on its
+    queue says so; shown[0] holds the numbers last printed."""
+    from clearml import Task
+
+    created = list(optimizer.get_optimizer().get_created_jobs_ids())
+    open_ids = [task_id for task_id in created if task_id not in trials or not trials[task_id].status]
+    found: List[Any] = Task.get_tasks(task_ids=open_ids) if open_ids else []
+    statuses = [str(task.status) for task in found]
+    numbers = (statuses.count("queued"), statuses.count("in_progress"), len(created) - len(open_ids))
+    if created and numbers != shown[0]:
+        shown[0] = numbers
+        _say(console, f"trials: {numbers[0]} queued, {numbers[1]} running, {numbers[2]} of {sweep.trials} finished")
 
 
 def _print_finished(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial], console: Console) -> None:
@@ -369,7 +389,16 @@ def _local_job_class(console: Console) -> type:
                 if code in _ENDED_BY_A_SIGNAL:
                     task: Any = self.task
                     task.stopped(force=True, status_reason="user aborted: the trial was interrupted")
+                    task.reload()  # clearml 1.16 reads the cached status next
             return super().wait_for_process(timeout)
+
+        def abort(self) -> None:
+            """Stop the trial if it still runs. The status is read afresh first: clearml 1.16 reads the job's cached
+            one, and would stop a trial that completed since (found by tests/test_sweep_interrupt.py)."""
+            task: Any = self.task
+            if task is not None:
+                task.reload()
+            super().abort()
 
         def end_process(self) -> None:
             """End the trial's process after a Ctrl-C sent to the sweep alone (a terminal's reaches it too).

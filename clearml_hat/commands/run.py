@@ -56,6 +56,8 @@ def run(options: argparse.Namespace, console: Console) -> int:
             check_remote_ready(settings, job, options.force, console)
             check_queue(settings.queue, console)
         target = sweep.target(options, job, settings.to_section(), Path(os.path.abspath(sys.argv[0])))
+        if not options.local:  # the trials' agents install what a --remote run's agent would
+            target.packages = resolved_packages(settings, options.keep_image_packages, console)
         return sweep.run_sweep(plan, options.sweep, job, target, console)
     if options.remote:
         check_remote_ready(settings, job, options.force, console)
@@ -120,11 +122,23 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         return stopped_by_sigterm(task, console)
     tracking.report_result(task, result)
     sweep.report_objective(task, settings.objective, result, printed.last_values, console)  # a sweep trial's rank
+    page = None if task.is_offline() else task.get_output_log_web_page()
     session_zip = tracking.close_task(task, result)
+    say_done(task.id, page, result, console)
     if session_zip:
         console.out(f"{console.prog}: offline session: {session_zip}; import it with: "
                     f"clearml-task --import-offline-session {session_zip}")
     return 0
+
+
+def say_done(task_id: str, page: Optional[str], result: Any, console: Console) -> None:
+    """The run's closing line: the task, its status and results page, and where the training's own files went."""
+    if isinstance(result, (str, os.PathLike)) and Path(result).exists():
+        files = f"its output {Path(result).resolve()} is the task's `output` artifact"
+    else:
+        files = f"the training's own files are where it wrote them (it ran in {os.getcwd()})"
+    where = f"; results: {page}" if page else " (offline)"
+    console.out(f"{console.prog}: done: task {task_id} completed{where}; {files}")
 
 
 def stopped_by_sigterm(task: Any, console: Console) -> int:
@@ -136,18 +150,24 @@ def stopped_by_sigterm(task: Any, console: Console) -> int:
 
 
 def enqueue(task: Any, settings: StoredSettings, keep_image_packages: bool, console: Console) -> int:
-    packages = None
-    if settings.requirements:
-        packages = task_packages(Path(settings.requirements), settings.docker, keep_image_packages)
-        if packages.left_out:
-            console.note(f"{settings.docker} has {', '.join(packages.left_out)}: left out of the task's packages so "
-                         "the agent keeps the image's build (--keep_image_packages keeps them)")
+    packages = resolved_packages(settings, keep_image_packages, console)
     setup = Path(settings.docker_setup_script).read_text(encoding="utf-8").splitlines() \
         if settings.docker_setup_script else None
-    page = tracking.enqueue(task, settings.queue, settings.docker, settings.docker_args, setup,
-                            packages.lines if packages else None)
+    page = tracking.enqueue(task, settings.queue, settings.docker, settings.docker_args, setup, packages)
     console.out(f"{console.prog}: task {task.id} goes to queue {settings.queue!r}; the web UI shows it at {page}")
     return 0
+
+
+def resolved_packages(settings: StoredSettings, keep_image_packages: bool, console: Console) -> Optional[List[str]]:
+    """The packages an agent installs for the run (or a sweep's trials): the resolved requirements file, less the
+    image's torch in a PyTorch image; None without a file (ClearML's own analysis then)."""
+    if not settings.requirements:
+        return None
+    packages = task_packages(Path(settings.requirements), settings.docker, keep_image_packages)
+    if packages.left_out:
+        console.note(f"{settings.docker} has {', '.join(packages.left_out)}: left out of the task's packages so "
+                     "the agent keeps the image's build (--keep_image_packages keeps them)")
+    return packages.lines
 
 
 def default_requirements(script: Path, remote: bool, console: Console) -> Optional[str]:

@@ -46,9 +46,12 @@ def parse_value(text: str, as_text: bool = False) -> Any:
     if as_text and node is not None:
         _as_text(node)
     try:
-        return _construct(node)
+        value = _construct(node)
     except _UNREADABLE as error:
         raise HatError(f"{text!r} cannot be read as a YAML value ({_unreadable(error)}); quote it") from None
+    if _has_unprintable_integer(value):
+        raise HatError(f"{text[:40]!r}...: {_LONG_INTEGER}")
+    return value
 
 
 def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
@@ -87,6 +90,9 @@ def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
     if not isinstance(node, yaml.MappingNode):
         raise HatError(f"{path}: the top level is a {_KINDS.get(type(node), 'value')}, not a mapping; write one "
                        "`key: value` per line")
+    if node.tag != "tag:yaml.org,2002:map":  # `!!set {a, b}` and other tags make it something else than values
+        raise HatError(f"{path}: the top level is a {node.tag.replace('tag:yaml.org,2002:', '!!')}, not a "
+                       "mapping of values; remove the tag and write one `key: value` per line")
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise HatError(f"{path}: line {key_node.start_mark.line + 1}: a key is a {_KINDS[type(key_node)]}; "
@@ -106,9 +112,32 @@ def load_values(path: str | Path, text_keys: Iterable[str] = ()) -> dict:
         if key_node.value in texts:
             _as_text(value_node)
     try:
-        return _construct(node)
+        values = _construct(node)
     except _UNREADABLE as error:
         raise HatError(f"{path}: {_unreadable_value(node, error)}; fix that value or quote it") from None
+    for key_node, value_node in node.value:
+        if _has_unprintable_integer(values.get(key_node.value)):
+            raise HatError(f"{path}: line {value_node.start_mark.line + 1}: {key_node.value}: {_LONG_INTEGER}")
+    return values
+
+
+# Python (3.11 on) refuses to turn an integer of more than 4300 digits into text, which argv and every message
+# need; YAML reads one from a hex, octal, binary or sexagesimal number without that check.
+_LONG_INTEGER = "an integer too long for Python to write out (over 4300 digits); write a smaller number, or quote it"
+
+
+def _has_unprintable_integer(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            str(value)
+        except ValueError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_unprintable_integer(item) for pair in value.items() for item in pair)
+    if isinstance(value, (list, tuple, set)):
+        return any(_has_unprintable_integer(item) for item in value)
+    return False
 
 
 _KINDS = {yaml.SequenceNode: "list", yaml.ScalarNode: "single value", yaml.MappingNode: "mapping"}
@@ -135,7 +164,24 @@ def _unreadable_value(mapping: Any, error: Exception) -> str:
     return f"line {mapping.start_mark.line + 1}: {_unreadable(error)}"
 
 
+# Deeper than this, a value is no training value; PyYAML's composer recurses per level (a RecursionError at ~1000).
+_DEEPEST = 100
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    """A value nested deeper than _DEEPEST, found from the parser's events before anything recursive runs."""
+
+
 def _compose(text: str) -> Any:
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > _DEEPEST:
+                mark: Any = event.start_mark
+                raise _TooDeep(problem=f"the value nests more than {_DEEPEST} levels deep", problem_mark=mark)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
     loader = _Loader(text)
     try:
         return loader.get_single_node()

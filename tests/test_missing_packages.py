@@ -84,6 +84,29 @@ def test_a_line_that_fails_on_a_stand_in_in_a_local_module_names_that_line_and_t
         capture_parser(script)
 
 
+def test_a_stand_in_line_behind_a_lazy_modules_own_error_is_found(tmp_path):
+    """TRL's and transformers' lazy modules raise their own error from the one of the module they import."""
+    write(tmp_path, """
+        from transformers import TrainingArguments
+        class BaseConfig(TrainingArguments):
+            pass
+        FIELDS = BaseConfig._VALID_DICT_FIELDS + ["chat_template"]
+    """, "config.py")
+    script = write(tmp_path, """
+        import argparse, importlib
+        def lazy(name):
+            try:
+                return importlib.import_module(name)
+            except Exception as error:
+                raise RuntimeError(f"Failed to import {name}") from error
+        config = lazy("config")
+        argparse.ArgumentParser().parse_args()
+    """)
+    with hidden("transformers"), pytest.raises(HatError, match=r"config\.py:5 needs transformers, .*RuntimeError: "
+                                                               r"Failed to import config.*pip install transformers"):
+        capture_parser(script)
+
+
 def test_a_name_an_installed_package_lacks_asks_for_the_version_the_script_was_written_for(tmp_path):
     script = write(tmp_path, """
         import argparse, json

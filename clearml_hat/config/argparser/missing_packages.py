@@ -67,7 +67,20 @@ def _installed(module: str) -> bool:
 def stand_in_on_failing_line(error: BaseException, is_local: Callable[[str], bool]) -> Optional[Tuple[str, int, str]]:
     """(file, line, missing module) when the deepest line of the repo's own code in the traceback reads a
     stand-in: that line is fine, the package is missing (`json.dumps(torch.cuda.get_device_name())`, an
-    unpacked `parser.parse_args_into_dataclasses()` of a stand-in HfArgumentParser). None otherwise."""
+    unpacked `parser.parse_args_into_dataclasses()` of a stand-in HfArgumentParser). None otherwise.
+
+    The errors error was raised from count too: a lazy module (TRL's, transformers') raises its own error from
+    the one of the module it imported."""
+    seen: Optional[BaseException] = error
+    while seen is not None:
+        found = _stand_in_on_line(seen, is_local)
+        if found:
+            return found
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _stand_in_on_line(error: BaseException, is_local: Callable[[str], bool]) -> Optional[Tuple[str, int, str]]:
     traceback, frame, line = error.__traceback__, None, 0
     while traceback is not None:
         if is_local(traceback.tb_frame.f_code.co_filename):

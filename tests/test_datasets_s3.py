@@ -125,6 +125,9 @@ def s3_conf(host: str, key: str, secret: str) -> str:
             'multipart: false } ] }, boto3 { connect_timeout: 5, read_timeout: 10 } }')
 
 
+PROGRESS_BAR = re.compile(r"\s*\d+%\|.*\| \d+/\d+ ")
+
+
 def url(s3: S3Server, bucket: str = BUCKET, prefix: str = "datasets") -> str:
     # An S3-compatible store is addressed with its host in the URL; that is how ClearML picks the credentials.
     return f"s3://{s3.host}/{bucket}/{prefix}"

@@ -13,13 +13,15 @@ Each script goes through twice: with torch installed (skipped where it is not) a
 
 Two things the missing modules take away are undone before parsing here, because they only exist on this
 machine: choices built from a missing module (torchvision.models) are empty, and a type from a missing module
-(transformers.SchedulerType) returns stand-ins. On the machine that trains, the real ones are there.
+(transformers.SchedulerType, where transformers is missing) returns stand-ins. On the machine that trains, the
+real ones are there.
 
 No clearml needed: these tests also run under the oldest supported Python.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import subprocess
@@ -29,12 +31,12 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set
 
 import pytest
 
+from clearml_hat.config.argparser.argv import received
 from clearml_hat.config.argparser.capture import capture_parser
 from clearml_hat.config.argparser.parser_keys import known_choices
 from clearml_hat.config.argparser.parser_values import text_keys
 from clearml_hat.config.argparser.stand_ins import is_stand_in
 from clearml_hat.values.yaml_config import load_values
-from clearml_hat.values.yaml_values import yaml_value
 from tests.conftest import clean_env
 from tests.missing_modules import missing_env
 
@@ -102,6 +104,23 @@ CASES = [
              "lr_scheduler_type": "cosine", "seed": 42, "with_tracking": True, "output_dir": "out/mrpc",
              "num_warmup_steps": 100}, ["--model_name_or_path", "x"]),
     ]),
+    # DINO: bool_flag types that raise NameError on any text they do not know (their module lacks argparse).
+    Case("dino_main.py", {}, [
+        Run({}),
+        Run({"use_fp16": False, "norm_last_layer": False, "use_bn_in_head": True, "arch": "vit_base",
+             "global_crops_scale": [0.32, 1.0], "local_crops_scale": [0.05, 0.32], "lr": 0.00075, "epochs": 300,
+             "optimizer": "sgd", "data_path": "/datasets/imagenet/train"}),
+    ]),
+    # transformers' HfArgumentParser over dataclasses and the real TrainingArguments: enum fields, booleans with
+    # --no_x twins, list fields (tests/test_hf_scripts.py runs it for real).
+    Case("hf_trainer.py", {}, [
+        Run({}),
+        Run({"save_strategy": "no", "eval_strategy": "epoch", "remove_unused_columns": False, "bf16": True,
+             "use_fast_tokenizer": False, "lr_scheduler_type": "cosine", "learning_rate": 0.0003,
+             "num_train_epochs": 2.0, "padding_side": "left", "lora_target_modules": ["q_proj", "k_proj"],
+             "output_dir": "out/run1", "optim": "sgd"}),
+    ], marks=[pytest.mark.skipif(importlib.util.find_spec("transformers") is None,
+                                 reason="transformers is not installed")]),
     Case("fairseq_like.py", {}, [
         Run({}),
         Run({"command": "train", "data": "data-bin/iwslt14", "lr": [0.0005, 0.0001], "max_tokens": 4096,
@@ -251,7 +270,7 @@ def _assert_round_trip(parser: argparse.ArgumentParser, argv: List[str], values:
             if not _same_default(got, baseline[key]):
                 problems.append(f"{key}: null in the YAML, but the parser gave {got!r}, not its default "
                                 f"{baseline[key]!r}")
-        elif not _same(yaml_value(got), want):
+        elif not _same(received(got), want):  # a str enum (type=SchedulerType) as its text
             problems.append(f"{key}: the YAML says {want!r}, the parser gave {got!r}")
     if run.func is not None:
         func = getattr(namespace, "func", None)

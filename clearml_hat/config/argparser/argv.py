@@ -16,11 +16,13 @@ import io
 import json
 import sys
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from clearml_hat.config.argparser.parser_keys import (
     ParserKey,
     chosen_parsers,
+    converted,
     known_choices,
     parser_keys,
     subcommand_key,
@@ -310,12 +312,9 @@ def _arg_string(parser: argparse.ArgumentParser, action: argparse.Action, value:
         return str(value), value
     found = []
     for text in _candidates(value):
-        try:
-            parsed = yaml_value(parser._get_value(action, text))
-        except argparse.ArgumentError:
-            continue
-        if same_value(parsed, value):
-            found.append((text, parsed))
+        accepted, parsed = converted(parser, action, text)
+        if accepted and same_value(received(parsed), value):
+            found.append((text, received(parsed)))
     # A text that cannot pass for an option also works as a list item ('-0.00001' where '-1e-05' cannot).
     found.sort(key=lambda pair: _looks_like_option(parser, pair[0]))
     if found:
@@ -323,6 +322,14 @@ def _arg_string(parser: argparse.ArgumentParser, action: argparse.Action, value:
     if action.type is int and isinstance(value, float):
         raise _Inexpressible("the option takes whole numbers (type=int)")
     raise _Inexpressible(f"the option's type {getattr(action.type, '__name__', action.type)} does not accept it")
+
+
+def received(value: Any) -> Any:
+    """What the script receives, as a YAML value; a str enum member as its text (`type=SchedulerType` turns
+    'cosine' into SchedulerType.COSINE, which argparse checks against choices=['linear', 'cosine', ...])."""
+    if isinstance(value, Enum) and isinstance(value, str) and isinstance(value.value, str):
+        return value.value
+    return yaml_value(value)
 
 
 def _candidates(value: Any) -> List[str]:
@@ -366,7 +373,7 @@ def _self_check(parser: argparse.ArgumentParser, argv: List[str], expected: Dict
     """Parse argv with the script's parser and compare: a mismatch is our bug or a value argparse cannot take."""
     namespace = parse_strictly(parser, argv)
     for key, want in expected.items():
-        got = yaml_value(getattr(namespace, key, None))
+        got = received(getattr(namespace, key, None))
         if not same_value(got, want):
             raise HatError(f"{key}: the script's parser reads {got!r} instead of {want!r} from {argv}; "
                            f"change the value or report this as a bug")
@@ -383,3 +390,6 @@ def parse_strictly(parser: argparse.ArgumentParser, argv: List[str]) -> argparse
         raise HatError(f"the script's parser rejects {argv}: {message}; fix that value in the YAML") from None
     except argparse.ArgumentError as err:  # parsers made with exit_on_error=False
         raise HatError(f"the script's parser rejects {argv}: {err}; fix that value in the YAML") from None
+    except Exception as err:  # a type function of the script failing its own way (see converted)
+        raise HatError(f"the script's parser fails on {argv} ({type(err).__name__}: {err}); fix that value in the "
+                       "YAML") from None

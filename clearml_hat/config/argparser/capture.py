@@ -32,6 +32,13 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, NoReturn, cast
 
+from clearml_hat.config.argparser.missing_packages import (
+    StandInMetadata,
+    install_command,
+    missing_module,
+    needs_package,
+    stand_in_on_failing_line,
+)
 from clearml_hat.config.argparser.stand_ins import (
     StandIn,
     StandInBase,
@@ -141,6 +148,7 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     # The whole repo is the script's own code: its modules get stand-ins for what is missing, wherever they sit.
     finder = StandInFinder(root, everywhere)
     retry_with = None
+    needs = None  # (script line, missing module, error) when the failing line read a stand-in
     pre_parses: list[int] = []  # script lines of pre-parser parse_known_args calls that were let through
     pre_parsers: list[argparse.ArgumentParser] = []
     reached: list[argparse.ArgumentParser] = []
@@ -179,12 +187,13 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     patches["add_subparsers"] = add_subparsers
     module = types.ModuleType("__main__")
     module.__file__ = path
-    with _restored_state(finder, patches), submodules_on_access(finder):
+    metadata = StandInMetadata(finder)
+    with _restored_state(finder, metadata, patches), submodules_on_access(finder):
         sys.modules["__main__"] = module
         sys.argv = [path]
         # What `python train.py` puts first; the repo root last, as clearml-agent's PYTHONPATH has it.
         sys.path = [folder] + sys.path + ([root] if root != folder else [])
-        sys.meta_path.append(finder)
+        sys.meta_path += [finder, metadata]
         try:
             exec(code, module.__dict__)
             which = (f"only the first-stage parse_known_args() at line {pre_parses[0]} parsed, the later parse "
@@ -199,12 +208,22 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
         except Exception as error:  # the script's own failure, reported with its line
             problem = (f"{_script_line(error, path, shown)} raised {_error_text(error)} before parsing "
                        f"its arguments{_stand_in_note(finder)}; fix that line so `python {shown} --help` works")
-            if isinstance(error, ModuleNotFoundError) and error.name and error.name not in everywhere:
-                retry_with = error.name
+            missing = missing_module(error, _top_level(finder.modules))
+            if missing and missing not in everywhere:
+                retry_with = missing
+            failing = stand_in_on_failing_line(error, finder.is_local)
+            if failing:
+                filename, line, origin = failing
+                where = f"{shown if filename == path else _shown_path(filename)}:{line}"
+                needs = (where, origin, _error_text(error))
     if reached:  # a bare `except:` in the script swallowed _ParserReached, but the parser was reached
         return _captured(reached[0], finder, shown, pre_parsers)
     if retry_with and len(everywhere) < _MAX_RETRIES:
         return _run_until_parse(code, path, shown, everywhere | {retry_with})
+    if needs:
+        # Not ParserNotReached: reading the add_argument lines instead (static_parser.py) cannot help a script
+        # whose parser needs the missing package (HfArgumentParser adds its options from dataclasses).
+        raise HatError(needs_package(*needs))
     raise ParserNotReached(problem)
 
 
@@ -218,8 +237,8 @@ def _captured(parser: argparse.ArgumentParser, finder: StandInFinder, shown: str
                     f"{handoff.line}"
             package = handoff.origin.partition(".")[0]
             raise HatError(f"{where} hands the parser to {handoff.call}, but {package!r} is missing here, so the "
-                           f"options it adds cannot be read; install {package!r} (or make it importable from the "
-                           f"repo) and run again")
+                           f"options it adds cannot be read; install {package!r} ({install_command(package)}, or "
+                           "make it importable from the repo) and run again")
     return Captured(parser, _top_level(finder.modules), tuple(p for p in pre_parsers if p is not parser))
 
 
@@ -272,7 +291,7 @@ def _later_parse_lines(frame: types.FrameType) -> list[int]:
 
 
 @contextlib.contextmanager
-def _restored_state(finder: StandInFinder, patches: dict):
+def _restored_state(finder: StandInFinder, metadata: StandInMetadata, patches: dict):
     """Patch the argparse parse methods; on the way out put back everything a script run may change."""
     originals = {name: argparse.ArgumentParser.__dict__[name] for name in patches}
     modules_before = set(sys.modules)
@@ -295,8 +314,7 @@ def _restored_state(finder: StandInFinder, patches: dict):
         for name, method in originals.items():
             setattr(argparse.ArgumentParser, name, method)
         sys.meta_path = meta_path
-        if finder in meta_path:
-            meta_path.remove(finder)
+        meta_path[:] = [entry for entry in meta_path if entry is not finder and entry is not metadata]
         for name in _modules_to_forget(set(sys.modules) - modules_before, finder):
             module = sys.modules.pop(name)
             # An import also set the module as an attribute of its package (`sklearn.missing_sub`).

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import enum
 from typing import Any, Dict, List, NoReturn, Optional, Tuple, cast
 
 from clearml_hat.config.argparser.stand_ins import is_stand_in
@@ -31,6 +32,7 @@ class ParserKey:
     raw_default: Any  # the object parse_args([]) gives; absent (has_default False) when it is SUPPRESS
     has_default: bool
     required: bool
+    parser: argparse.ArgumentParser = dataclasses.field(compare=False, repr=False)  # the (sub)parser it belongs to
 
     @property
     def default(self) -> Any:
@@ -47,13 +49,21 @@ class ParserKey:
 
     @property
     def takes_text(self) -> bool:
-        """Its options take text: argparse hands the script the characters typed (see parser_values.text_keys)."""
+        """Its options take text: argparse hands the script the characters typed (see parser_values.text_keys).
+
+        So do options of a type of their own whose choices are all text and which the type turns into text (or a
+        str enum): HfArgumentParser gives an enum field (TrainingArguments.save_strategy: no/steps/epoch) a lambda
+        type and its values as choices; `type=SchedulerType` with choices=["linear", "cosine", ...].
+        """
         takers = [a for a in self.actions if a.nargs != 0]
-        if not takers or any(a.type not in (None, str) for a in takers):
+        if not takers:
             return False
         choices = [choice for a in takers for choice in known_choices(a) or []]
-        return _is_text(self.raw_default if self.has_default else None) or (
-            bool(choices) and all(isinstance(choice, str) for choice in choices))
+        text_choices = bool(choices) and all(isinstance(choice, str) for choice in choices)
+        if any(a.type not in (None, str) for a in takers):
+            return text_choices and all(_gives_text(self.parser, a, choice) for a in takers
+                                        for choice in known_choices(a) or [])
+        return _is_text(self.raw_default if self.has_default else None) or text_choices
 
     @property
     def takes_whole_numbers(self) -> bool:
@@ -69,7 +79,7 @@ def parser_keys(parser: argparse.ArgumentParser) -> List[ParserKey]:
     for action in argument_actions(parser):
         if not isinstance(action, argparse._SubParsersAction):
             grouped.setdefault(action.dest, []).append(action)
-    return [ParserKey(key, tuple(actions), defaults.get(key), key in defaults, key in required)
+    return [ParserKey(key, tuple(actions), defaults.get(key), key in defaults, key in required, parser)
             for key, actions in grouped.items()]
 
 
@@ -89,6 +99,26 @@ def all_parsers(parser: argparse.ArgumentParser) -> List[argparse.ArgumentParser
 def _is_text(value: Any) -> bool:
     return value is None or isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str)
                                                                                        for v in value))
+
+
+def converted(parser: argparse.ArgumentParser, action: argparse.Action, text: str) -> Tuple[bool, Any]:
+    """(True, what the option's type makes of text, as argparse calls it), or (False, None) when it refuses text.
+
+    Every exception the script's type function raises counts as refused, not only the ValueError, TypeError and
+    ArgumentTypeError that argparse turns into its usage error: the hat tries texts nobody typed ('yes' for True),
+    and a type function may refuse them in its own way. DINO's utils.bool_flag raises argparse.ArgumentTypeError
+    in a module that never imports argparse, so every text it does not know raises NameError.
+    """
+    try:
+        # Through the parser, which looks the type up in its registry (`parser.register('type', 'bool', ...)`).
+        return True, parser._get_value(action, text)
+    except Exception:  # the script's own code: any failure of it on this text is a refusal (see above)
+        return False, None
+
+
+def _gives_text(parser: argparse.ArgumentParser, action: argparse.Action, choice: str) -> bool:
+    accepted, value = converted(parser, action, choice)
+    return accepted and isinstance(value, str) and (not isinstance(value, enum.Enum) or value.value == choice)
 
 
 def argument_actions(parser: argparse.ArgumentParser) -> List[argparse.Action]:
@@ -177,6 +207,8 @@ def parse_defaults(parser: argparse.ArgumentParser) -> dict:
         namespace, _ = clone.parse_known_args([])
     except argparse.ArgumentError as err:  # parsers made with exit_on_error=False
         fail(str(err))
+    except Exception as err:  # a type function of the script failing on a text default its own way (a NameError)
+        fail(f"{type(err).__name__}: {err}")
     return vars(namespace)
 
 

@@ -89,6 +89,7 @@ def text_keys(parser: argparse.ArgumentParser) -> set:
 
     Every value-taking action of the key has no type= or type=str, and its default is text (or None, or a list
     of text) or its choices are all text: accelerate's `mixed_precision` choices no/fp16/bf16, a `--country NO`.
+    Or its type turns each of its text choices into text: HfArgumentParser's enum fields (`save_strategy: no`).
     An untyped option with a number default (`default=0.2`) is left to YAML typing (check warns about it).
     """
     return {key.key for each in all_parsers(parser) for key in parser_keys(each) if key.takes_text}

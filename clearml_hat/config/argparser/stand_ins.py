@@ -35,7 +35,8 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Seq
 # (Only importlib's: since 3.11 other stdlib modules are frozen too, `<frozen os>`.)
 _IMPORT_MACHINERY = ("<frozen importlib.", os.path.dirname(importlib.__file__) + os.sep)
 
-_VERSION = "999.0.0"
+# What a missing module's __version__ says (and its package metadata, see missing_packages.py).
+VERSION = "999.0.0"
 # The hat itself may sit inside the user's repo; its own imports never get stand-ins.
 _HAT_PACKAGE = os.path.join(str(Path(os.path.abspath(__file__)).parents[2]), "")
 _OPERATORS = {
@@ -78,7 +79,10 @@ class StandIn:
         self._stand_in_origin = origin  # the missing module, e.g. 'torch'
         self._stand_in_expression = expression  # what the script wrote, e.g. 'torch.cuda.device_count()'
 
-    def __getattr__(self, name: str) -> StandIn:
+    def __getattr__(self, name: str) -> Any:
+        # A submodule's version, as the module's (`print(torch.version.__version__)` before the parser).
+        if name == "__version__":
+            return VERSION
         # Dunder probes (__wrapped__, __fspath__, __array__...) must fail as on a plain object, or introspection
         # such as inspect.unwrap would follow stand-ins forever.
         if _is_dunder(name):
@@ -219,7 +223,7 @@ class StandInModule(types.ModuleType):
         # The version is a string above any real one: it parses with packaging and pkg_resources, and a minimum
         # check (`assert torch.__version__ >= '1.8'`) passes; the branches it picks only touch stand-ins anyway.
         if name == "__version__":
-            return _VERSION
+            return VERSION
         if name == "__all__":
             return _names_for_star_import(_importer_frame())
         if _is_dunder(name):

@@ -24,6 +24,9 @@ def convert(value: Any) -> Tuple[Any, str]:
         return value, ""
     if isinstance(value, (int, float)) and not isinstance(value, Enum):  # numpy.float64 is a float subclass
         return (int(value) if isinstance(value, int) else float(value)), ""
+    if isinstance(value, Enum) and isinstance(value, str) and isinstance(value.value, str):
+        # A str enum (transformers' SchedulerType.LINEAR): its text is what the script's type turns back into it.
+        return value.value, f"{value!r} is written as its value"
     if isinstance(value, PurePath):
         return str(value), f"the path {str(value)!r} is written as a string"
     if isinstance(value, (list, tuple)):

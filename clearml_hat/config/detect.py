@@ -19,19 +19,13 @@ SUPPORTED = "argparse (HfArgumentParser included) and Hydra (@hydra.main with a 
 _OTHERS = {"jsonargparse": "jsonargparse", "tyro": "tyro", "click": "click", "typer": "typer", "fire": "python-fire",
            "absl": "absl flags", "draccus": "draccus"}
 
-_UNSET = object()  # hydra.main's version_base when the script does not give it (Hydra's own default applies)
-
-
 class HydraMain(NamedTuple):
     """The arguments of a script's `@hydra.main(config_path=..., config_name=..., version_base=...)`."""
 
     config_path: str
     config_name: str
-    version_base: object  # a version text, None, or _UNSET
-
-    def version_kwargs(self) -> Dict[str, object]:
-        """version_base as hydra's initialize_config_dir takes it: left out when the script left it out."""
-        return {} if self.version_base is _UNSET else {"version_base": self.version_base}
+    version_base: Optional[str]
+    gives_version_base: bool  # False: the script leaves version_base out, and Hydra's own default applies
 
 
 def hydra_main(source: str, shown: str) -> Optional[HydraMain]:
@@ -96,4 +90,5 @@ def _read_arguments(call: ast.Call, shown: str) -> HydraMain:
         raise HatError(f"{shown}: @hydra.main names no config folder and config name (a config registered in "
                        "Hydra's ConfigStore is not supported); give it config_path='conf' and config_name='config' "
                        "with the config in conf/config.yaml")
-    return HydraMain(path, name, values.get("version_base", _UNSET))
+    version = values.get("version_base")
+    return HydraMain(path, name, None if version is None else str(version), "version_base" in values)

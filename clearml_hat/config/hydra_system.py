@@ -90,13 +90,15 @@ class HydraSystem:
             if key in composed.choices:
                 continue
             if key not in composed.values:
+                options = " ".join(f"{group}={choice}" for group, choice in composed.choices.items()) or "no groups"
                 if key in self.default.values and same_value(value, self.default.values[key]):
-                    warnings.append(f"{key}: not in the config with {' '.join(chosen)}; left out")
+                    warnings.append(f"{key}: not in the config with {options}; left out")
                     continue
                 close = closest_key(key, list(composed.values))
                 fix = f"did you mean {close!r}?" if close else "remove it"
-                with_choice = f" with {' '.join(chosen)}" if chosen else ""
-                problems.append(f"{key}: the Hydra config{with_choice} has no such key; {fix}")
+                if key in self.known_keys():
+                    fix = f"it comes with another option; choose that one or remove {key}"
+                problems.append(f"{key}: the Hydra config with {options} has no such key; {fix}")
             elif not same_kind(value, composed.values[key]):
                 problems.append(f"{key}: {value!r} is a {kind(value)} where the Hydra config has a "
                                 f"{kind(composed.values[key])} ({composed.values[key]!r}); give a "
@@ -137,7 +139,11 @@ class HydraSystem:
         from hydra import compose, initialize_config_dir
         from hydra.core.global_hydra import GlobalHydra
 
-        with initialize_config_dir(config_dir=str(self.config_dir), **self.main.version_kwargs()):
+        folder = str(self.config_dir)
+        # Left out, version_base is Hydra's own default, as for the script.
+        context = initialize_config_dir(config_dir=folder, version_base=self.main.version_base) \
+            if self.main.gives_version_base else initialize_config_dir(config_dir=folder)
+        with context:
             config = compose(self.main.config_name, overrides=overrides, return_hydra_config=True)
             loader = GlobalHydra.instance().config_loader()
             choices = {group: str(choice) for group, choice in config.hydra.runtime.choices.items()

@@ -1,0 +1,92 @@
+"""Hydra scripts under the hat: what tests/exact/hydra_train.py resolves under the hat (its config, resolved by
+OmegaConf, and the model option Hydra chose) is what a bare run with the same Hydra overrides resolves: at the
+defaults, with overrides (a nested key, a config-group choice), with YAML edits. The YAML shows the composed
+config nested, with the group choice and the interpolations; --check and --print_argv speak Hydra's keys."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+import yaml
+
+from tests.conftest import run_script
+from tests.test_exact import HAT, TO_YAML, bare, print_argv, under_hat, write_yaml
+
+pytest.importorskip("hydra", reason="hydra-core is the Hydra fixture's own dependency (requirements-dev.txt)")
+pytestmark = pytest.mark.clearml
+
+SCRIPT = "hydra_train.py"
+
+
+def resolved(got: dict, key: str) -> object:
+    """A recorded top-level value back as the Python value the script had."""
+    return ast.literal_eval(got[key][1])
+
+
+def test_the_yaml_shows_the_composed_config_nested_with_its_group_choice_and_interpolations(work, offline_env):
+    text = write_yaml(work, SCRIPT, offline_env)
+    shown = yaml.safe_load(text)
+    assert shown["model"] == {"_choice_": "small", "name": "small", "width": 64, "depth": 2, "dropout": 0.1}
+    assert shown["optim"] == {"lr": 0.1, "momentum": 0.9, "betas": [0.9, 0.99]}
+    assert shown["scheduler"] == {"name": "cosine", "warmup_steps": 20} and shown["run_name"] == "small-lr0.1"
+    assert "  # choices: large, small\n  _choice_: small\n" in text
+    assert "  # ${epochs}: Hydra's interpolation, kept while this value is unchanged\n  warmup_steps: 20\n" in text
+    done = run_script([TO_YAML, "--script", SCRIPT, "--check", "config.yaml"], offline_env, cwd=work)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stdout + done.stderr
+
+
+def test_defaults_resolve_as_a_bare_run(work, offline_env):
+    write_yaml(work, SCRIPT, offline_env)
+    assert print_argv(work, SCRIPT, offline_env) == []
+    got = under_hat(work, SCRIPT, [], offline_env)
+    assert got == bare(work, SCRIPT, [], offline_env)
+    assert got["model_choice"] == ["str", "'small'"] and resolved(got, "scheduler")["warmup_steps"] == 20
+
+
+def test_a_nested_key_and_a_group_choice_give_what_hydras_overrides_give(work, offline_env):
+    write_yaml(work, SCRIPT, offline_env)
+    overrides = ["optim.lr=0.5", "model=large"]
+    assert print_argv(work, SCRIPT, offline_env, *overrides) == ["model=large", "optim.lr=0.5"]
+    got = under_hat(work, SCRIPT, overrides, offline_env)
+    assert got == bare(work, SCRIPT, ["model=large", "optim.lr=0.5"], offline_env)
+    assert resolved(got, "model") == {"name": "large", "width": 256, "depth": 8, "dropout": 0.1, "heads": 8}
+    assert resolved(got, "run_name") == "large-lr0.5", "the interpolation follows the new values"
+    # A value of the new option, changed in the same command.
+    got = under_hat(work, SCRIPT, ["model=large", "model.heads=4"], offline_env)
+    assert got == bare(work, SCRIPT, ["model=large", "model.heads=4"], offline_env)
+    assert resolved(got, "model")["heads"] == 4
+
+
+def test_yaml_edits_give_what_hydras_overrides_give(work, offline_env):
+    write_yaml(work, SCRIPT, offline_env)
+    config = work / "config.yaml"
+    text = config.read_text()
+    config.write_text(text.replace("  lr: 0.1\n", "  lr: 0.3\n").replace("epochs: 20\n", "epochs: 30\n"))
+    assert print_argv(work, SCRIPT, offline_env) == ["optim.lr=0.3", "epochs=30"]
+    got = under_hat(work, SCRIPT, [], offline_env)
+    assert got == bare(work, SCRIPT, ["optim.lr=0.3", "epochs=30"], offline_env)
+    assert resolved(got, "scheduler")["warmup_steps"] == 30, "an unchanged interpolation stays one"
+    config.write_text(text.replace("_choice_: small", "_choice_: large").replace("  width: 64\n", "  width: 128\n"))
+    got = under_hat(work, SCRIPT, [], offline_env)
+    assert got == bare(work, SCRIPT, ["model=large", "model.width=128"], offline_env)
+    assert resolved(got, "model") == {"name": "large", "width": 128, "depth": 8, "dropout": 0.1, "heads": 8}
+
+
+def test_check_names_an_unknown_key_a_wrong_type_and_a_bad_group_choice(work, offline_env):
+    write_yaml(work, SCRIPT, offline_env)
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("  lr: 0.1\n", "  lrr: 0.1\n").replace("seed: 0\n", "seed: many\n"))
+    done = run_script([TO_YAML, "--script", SCRIPT, "--check", "config.yaml"], offline_env, cwd=work)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "config.yaml: optim.lrr: the Hydra config with model=small has no such key; did you mean 'optim.lr'?",
+        "config.yaml: seed: 'many' is a string where the Hydra config has a number (0); give a number"]
+    write_yaml(work, SCRIPT, offline_env)
+    for override, line in [
+        ("model=huge", "model: 'huge' is no option of the config group model; choose one of large, small"),
+        ("model.heads=4", "model.heads: the Hydra config with model=small has no such key; it comes with another "
+                          "option; choose that one or remove model.heads"),
+    ]:
+        failed = run_script([HAT, "--script", SCRIPT, "--print_argv", override], offline_env, cwd=work)
+        assert failed.returncode == 2
+        assert failed.stderr.strip().splitlines() == [f"hat.py: error: {line}"]

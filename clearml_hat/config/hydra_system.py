@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
+import yaml
+
 from clearml_hat.config.detect import HydraMain
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
@@ -31,7 +33,7 @@ class Composed(NamedTuple):
     values: Dict[str, Any]  # dotted key -> value as the script gets it (resolved)
     notes: Dict[str, str]  # dotted key -> why its value is not written in the config as shown
     required: Set[str]  # keys whose value is `???` (Hydra's mandatory value)
-    choices: Dict[str, str]  # config group -> option
+    choices: Dict[str, Optional[str]]  # config group -> option (None: `logger: null`, none chosen)
     options: Dict[str, List[str]]  # config group -> every option of it
 
 
@@ -48,8 +50,10 @@ class HydraSystem:
             raise HatError(f"{script}: @hydra.main's config_path {main.config_path!r} is no folder here (looked at "
                            f"{self.config_dir}); run from the script's checkout")
         self._compositions: Dict[Tuple[str, ...], Composed] = {}
-        self.default = self.compose(())
-        self._known: Optional[List[str]] = None
+        self.script = script
+        self.default = self._composed_or_problem(())
+        self._known: Optional[List[str]] = None  # composing every option takes a while: only when asked
+        self._brought_by: Dict[str, str] = {}  # a key of no default option -> the option that brings it
 
     def describe(self) -> List[KeyDoc]:
         default = self.default
@@ -64,9 +68,27 @@ class HydraSystem:
             known = list(self.default.choices) + list(self.default.values)
             for group, options in self.default.options.items():
                 for option in options:
-                    known += [key for key in self.compose((f"{group}={option}",)).values if key not in known]
+                    brought = [key for key in self._option_keys(group, option) if key not in known]
+                    self._brought_by.update((key, f"{group}={option}") for key in brought)
+                    known += brought
             self._known = known
         return self._known
+
+    def _option_keys(self, group: str, option: str) -> List[str]:
+        """The keys an option brings: its file's own keys under its package when it has no defaults list of its
+        own (composing costs 0.2-0.5 s an option, and lightning-hydra-template has 30), else the composed config's;
+        none for an option that needs a plugin missing here (check names it when it is chosen)."""
+        from hydra.errors import HydraException
+        from omegaconf.errors import OmegaConfBaseException
+
+        path = self.config_dir / group / f"{option}.yaml"
+        own = _own_keys(path, group) if path.is_file() else None
+        if own is not None:
+            return own
+        try:
+            return list(self.compose((f"{group}={option}",)).values)
+        except (HydraException, OmegaConfBaseException):
+            return []
 
     def text_keys(self) -> Set[str]:
         return set(self.default.choices)  # an option named `no` or `1` is that text
@@ -90,15 +112,14 @@ class HydraSystem:
             if key in composed.choices:
                 continue
             if key not in composed.values:
-                options = " ".join(f"{group}={choice}" for group, choice in composed.choices.items()) or "no groups"
                 if key in self.default.values and same_value(value, self.default.values[key]):
-                    warnings.append(f"{key}: not in the config with {options}; left out")
+                    warnings.append(f"{key}: not in the config with {' '.join(chosen)}; left out")
                     continue
                 close = closest_key(key, list(composed.values))
                 fix = f"did you mean {close!r}?" if close else "remove it"
-                if key in self.known_keys():
-                    fix = f"it comes with another option; choose that one or remove {key}"
-                problems.append(f"{key}: the Hydra config with {options} has no such key; {fix}")
+                if key in self.known_keys() and key in self._brought_by:
+                    fix = f"it comes with {self._brought_by[key]}; choose that or remove {key}"
+                problems.append(f"{key}: the Hydra config has no such key; {fix}")
             elif not same_kind(value, composed.values[key]):
                 problems.append(f"{key}: {value!r} is a {kind(value)} where the Hydra config has a "
                                 f"{kind(composed.values[key])} ({composed.values[key]!r}); give a "
@@ -146,11 +167,27 @@ class HydraSystem:
         with context:
             config = compose(self.main.config_name, overrides=overrides, return_hydra_config=True)
             loader = GlobalHydra.instance().config_loader()
-            choices = {group: str(choice) for group, choice in config.hydra.runtime.choices.items()
-                       if choice is not None and not group.startswith("hydra/")}
-            options = {group: loader.get_group_options(group) for group in choices}
+            # Hydra's own groups (`hydra/launcher`, a `hydra` group of the user's) are left as Hydra does them; an
+            # optional group with no options here (lightning-hydra-template's `optional local`) is not a key.
+            options = {group: loader.get_group_options(group) for group in config.hydra.runtime.choices
+                       if group != "hydra" and not group.startswith("hydra/")}
+            choices = {group: None if choice is None else str(choice)
+                       for group, choice in config.hydra.runtime.choices.items() if options.get(group)}
+            options = {group: options[group] for group in choices}
         values, notes, required = _leaves(config)
         return Composed(values, notes, required, choices, options)
+
+    def _composed_or_problem(self, overrides: Sequence[str]) -> Composed:
+        """compose, with what Hydra says against it as one HatError line (the bare script would fail alike)."""
+        from hydra.errors import HydraException
+        from omegaconf.errors import OmegaConfBaseException
+
+        try:
+            return self.compose(overrides)
+        except (HydraException, OmegaConfBaseException) as error:
+            said = " ".join(str(error).split("\n\n")[0].split())
+            raise HatError(f"{self.script}: Hydra cannot compose its config ({said}); fix that so `python "
+                           f"{self.script} --cfg job` works (a missing Hydra plugin is a pip install)") from None
 
     def _chosen(self, given: dict) -> Tuple[str, ...]:
         return tuple(f"{group}={given[group]}" for group in self.default.choices if group in given)
@@ -203,6 +240,22 @@ def _leaves(config: Any) -> Tuple[Dict[str, Any], Dict[str, str], Set[str]]:
             else value
         notes[key] = f"{written}: Hydra's interpolation, kept while this value is unchanged"
     return values, notes, required
+
+
+def _own_keys(path: Path, group: str) -> Optional[List[str]]:
+    """The dotted keys an option file sets, under its package (`# @package _global_`, or the group's path by
+    default); None when the file has a defaults list or is no plain mapping (then only composing tells)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        content = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(content, dict) or "defaults" in content:
+        return None
+    package = re.search(r"^#\s*@package\s+(\S+)", text, re.MULTILINE)
+    name = package.group(1) if package else group.replace("/", ".")
+    prefix = "" if name == "_global_" else f"{group.replace('/', '.') if name == '_group_' else name}."
+    return list(_flatten(prefix, content))
 
 
 def _flatten(prefix: str, mapping: dict) -> Dict[str, Any]:

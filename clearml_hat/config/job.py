@@ -71,12 +71,16 @@ def load_job_values(system: ConfigSystem, yaml_path: str | Path, overrides: Sequ
     """The YAML's values with the `key=value` overrides applied, typed by the config system's keys, config files
     flattened in."""
     texts = system.text_keys()
-    keys = system.known_keys()
     if system.nested:
         # Hydra's keys are dotted paths of one config: the YAML's nesting is theirs, and a value that names a
-        # YAML file is a plain value, not a config file to open.
+        # YAML file is a plain value, not a config file to open. Every key of every option is looked up only for
+        # an override of a key the defaults lack (it composes each option).
         values = unnest(load_values(yaml_path, texts))
+        named = [override.partition("=")[0].strip() for override in overrides]
+        keys = [doc.key for doc in system.describe()]
+        keys = keys if all(key in keys for key in named) else system.known_keys()
         return system.typed(_apply_nested_overrides(values, overrides, keys, texts))
+    keys = system.known_keys()
     values = config_files.expand(load_values(yaml_path, texts), keys)
     # The system's own keys first: a new config file (`config=other.yaml`) brings its values, which the dotted
     # overrides then change.
@@ -123,7 +127,7 @@ def job_from_values(script: str | Path, values: dict, defaults: Optional[dict], 
 
 def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[dict], pinned: Sequence[str],
          args_file: Optional[str], warnings: List[str]) -> Job:
-    known = system.known_keys()
+    known = system.known_keys() if pinned else []
     for key in pinned:
         if key not in known:
             close = closest_key(key, known)

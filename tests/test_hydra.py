@@ -41,7 +41,7 @@ def test_the_yaml_shows_the_composed_config_nested_with_its_group_choice_and_int
     assert shown["optim"] == {"lr": 0.1, "momentum": 0.9, "betas": [0.9, 0.99]}
     assert shown["scheduler"] == {"name": "cosine", "warmup_steps": 20} and shown["run_name"] == "small-lr0.1"
     assert "  # choices: large, small\n  _choice_: small\n" in text
-    assert "# choices: csv, tensorboard\nlogger: null\n" in text, "a group with no option chosen is a key too"
+    assert "# choices: csv, remote, tensorboard\nlogger: null\n" in text, "a group with no option chosen is a key too"
     assert "local" not in shown, "an optional group with no options here is no key"
     assert "  # ${epochs}: Hydra's interpolation, kept while this value is unchanged\n  warmup_steps: 20\n" in text
     done = run_script([TO_YAML, "--script", SCRIPT, "--check", "config.yaml"], offline_env, cwd=work)
@@ -102,6 +102,8 @@ def test_check_names_an_unknown_key_a_wrong_type_and_a_bad_group_choice(work, of
         ("model=huge", "model: 'huge' is no option of the config group model; choose one of large, small"),
         ("model.heads=4", "model.heads: the Hydra config has no such key; it comes with model=large; choose that "
                           "or remove model.heads"),
+        ("logger=remote", "logger=remote: Hydra cannot compose the config (In 'logger/remote': Could not find "
+                          "'hydra/sweeper/optuna'); install what the option needs, or choose another"),
     ]:
         failed = run_script([HAT, "--script", SCRIPT, "--print_argv", override], offline_env, cwd=work)
         assert failed.returncode == 2

@@ -106,6 +106,12 @@ class HydraSystem:
         if problems:
             return Checked(problems, [])
         chosen = self._chosen(given)
+        problems = self._compose_problems(list(chosen))  # an option that needs a plugin missing here
+        if problems:
+            new = [f"{group}={given[group]}" for group, choice in self.default.choices.items()
+                   if group in given and str(given[group]) != choice]
+            return Checked([f"{' '.join(new)}: Hydra cannot compose the config ({line}); install what the option "
+                            "needs, or choose another" for line in problems], [])
         composed = self.compose(chosen)
         warnings = []
         for key, value in given.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,12 @@ def run_script(
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """The fixtures of tests/exact/ in a git checkout of their own (the repo root capture and training use)."""
+    folder = tmp_path / "work"
+    shutil.copytree(Path(__file__).parent / "exact", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    return folder

@@ -25,15 +25,6 @@ TO_YAML = str(REPO / "argparse_to_yaml.py")
 CONFIGS = sorted(p.name for p in (EXACT / "configs").iterdir())
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    """The fixtures in a git checkout of their own (the repo root capture and training use)."""
-    folder = tmp_path / "work"
-    shutil.copytree(EXACT, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
-    return folder
-
-
 def recorded(path: Path) -> Dict[str, List[str]]:
     return json.loads(path.read_text(encoding="utf-8"))
 

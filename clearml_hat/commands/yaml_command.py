@@ -11,7 +11,7 @@ from clearml_hat.config.job import capture_config_system, check_job_values, load
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
 from clearml_hat.values import config_files
-from clearml_hat.values.yaml_config import load_values, render_yaml
+from clearml_hat.values.yaml_config import load_values, render_nested_yaml, render_yaml, unnest
 
 
 def write_config(script: str, output: str, console: Console) -> Path:
@@ -37,8 +37,11 @@ def config_text(script: str, shown_script: str, shown_output: str,
     removed: List[str] = []
     if edited is not None and edited.is_file():
         kept = load_values(edited, system.text_keys())
+        kept = unnest(kept) if system.nested else kept
         docs = [dataclasses.replace(doc, value=kept[doc.key], note="") if doc.key in kept else doc for doc in docs]
         removed = [key for key in kept if key not in {doc.key for doc in docs}]
+    if system.nested:
+        return render_nested_yaml(docs, shown_script, shown_output, f"{system.name} config"), removed
     values = config_files.expand({doc.key: doc.value for doc in docs}, system.known_keys())
     files = {key: config_files.nested(values, key) for key in config_files.file_keys(values)}
     return render_yaml(docs, shown_script, shown_output, files), removed

@@ -12,16 +12,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from clearml_hat.config.argparser.capture import ParserNotReached, capture_parser
 from clearml_hat.config.argparser.static_parser import read_parser
 from clearml_hat.config.argparser.system import ArgparseSystem
+from clearml_hat.config.detect import HydraMain, hydra_main
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
 from clearml_hat.errors import HatError
 from clearml_hat.local.training import run_training
 from clearml_hat.values import config_files
-from clearml_hat.values.yaml_config import apply_overrides, closest_key, load_values
+from clearml_hat.values.yaml_config import apply_overrides, closest_key, load_values, unnest
 from clearml_hat.values.yaml_values import same_value
 
 
@@ -70,6 +71,15 @@ def load_job_values(system: ConfigSystem, yaml_path: str | Path, overrides: Sequ
     """The YAML's values with the `key=value` overrides applied, typed by the config system's keys, config files
     flattened in."""
     texts = system.text_keys()
+    if system.nested:
+        # Hydra's keys are dotted paths of one config: the YAML's nesting is theirs, and a value that names a
+        # YAML file is a plain value, not a config file to open. Every key of every option is looked up only for
+        # an override of a key the defaults lack (it composes each option).
+        values = unnest(load_values(yaml_path, texts))
+        named = [override.partition("=")[0].strip() for override in overrides]
+        keys = [doc.key for doc in system.describe()]
+        keys = keys if all(key in keys for key in named) else system.known_keys()
+        return system.typed(_apply_nested_overrides(values, overrides, keys, texts))
     keys = system.known_keys()
     values = config_files.expand(load_values(yaml_path, texts), keys)
     # The system's own keys first: a new config file (`config=other.yaml`) brings its values, which the dotted
@@ -85,12 +95,22 @@ def load_job_values(system: ConfigSystem, yaml_path: str | Path, overrides: Sequ
     return system.typed(values)
 
 
+def _apply_nested_overrides(values: dict, overrides: Sequence[str], keys: List[str], texts: Set[str]) -> dict:
+    """Overrides of a system with dotted keys: a new group choice (`model=large`) first, dropping the values of the
+    option it replaces, so it brings its own; then the dotted values, which change those."""
+    own = [override for override in overrides if "." not in override.partition("=")[0]]
+    values = apply_overrides(values, own, keys, texts)
+    replaced = [override.partition("=")[0].strip() for override in own]
+    values = {key: value for key, value in values.items() if not any(key.startswith(f"{name}.") for name in replaced)}
+    return apply_overrides(values, [override for override in overrides if override not in own], keys, texts)
+
+
 def known_value_keys(system: ConfigSystem, values: dict) -> List[str]:
     """The config system's keys and the dotted keys of the config files in values (those of the file itself,
     and those values hold)."""
     keys = system.known_keys()
     dotted = [key for key in values if "." in key and key not in keys]
-    for key in config_files.file_keys(values):
+    for key in _file_keys(system, values):
         dotted += [name for name in config_files.flatten(key, config_files.read_config_file(values[key]) or {})
                    if name not in dotted]
     return keys + dotted
@@ -107,7 +127,7 @@ def job_from_values(script: str | Path, values: dict, defaults: Optional[dict], 
 
 def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[dict], pinned: Sequence[str],
          args_file: Optional[str], warnings: List[str]) -> Job:
-    known = system.known_keys()
+    known = system.known_keys() if pinned else []
     for key in pinned:
         if key not in known:
             close = closest_key(key, known)
@@ -120,8 +140,24 @@ def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[di
 
 
 def capture_config_system(script: str | Path) -> ConfigSystem:
-    """The script's config system, read by running the script up to its parse; HatError when it stops before."""
+    """The script's config system: Hydra's composed config for an `@hydra.main` script (read from its source, the
+    training never runs), else its argparse parser, read by running the script up to its parse; HatError when it
+    stops before."""
+    main = _hydra_main(Path(script))
+    if main is not None:
+        from clearml_hat.config.hydra_system import HydraSystem  # hydra-core is imported only for its scripts
+
+        return HydraSystem(Path(script), main)
     return ArgparseSystem(capture_parser(script))
+
+
+def _hydra_main(script: Path) -> Optional[HydraMain]:
+    """The script's @hydra.main arguments, or None (also when it cannot be read: capture names that problem)."""
+    try:
+        source = script.read_text(encoding="utf-8")
+        return hydra_main(source, str(script))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
 
 
 def read_config_system(script: Path) -> Tuple[ConfigSystem, List[str]]:
@@ -138,7 +174,7 @@ def read_config_system(script: Path) -> Tuple[ConfigSystem, List[str]]:
 
 def check_job_values(system: ConfigSystem, values: dict, defaults: Optional[dict] = None) -> Checked:
     """Every problem and warning of values, the config system's and its config files', one line each."""
-    problems, warnings = system.check(_own_values(values))
+    problems, warnings = system.check(_own_values(system, values))
     return Checked(problems + config_files.problems(values, _file_paths(system, values, defaults)), warnings)
 
 
@@ -152,7 +188,7 @@ def make_command(system: ConfigSystem, values: dict, defaults: dict, pinned: Seq
         raise HatError("\n".join(problems))
     if args_file:
         return _args_file_command(system, values, args_file), warnings
-    given = given_values(_own_values(values), defaults, pinned)
+    given = given_values(_own_values(system, values), defaults, pinned)
     copies = {}
     for key, path in _file_paths(system, values, defaults).items():
         contents = config_files.edited_contents(values, key, path)
@@ -162,9 +198,9 @@ def make_command(system: ConfigSystem, values: dict, defaults: dict, pinned: Seq
     return Command(system.command_line(given, pinned), copies), warnings
 
 
-def _own_values(values: dict) -> dict:
+def _own_values(system: ConfigSystem, values: dict) -> dict:
     """The config system's own values: values without the dotted keys of its config files."""
-    files = config_files.file_keys(values)
+    files = _file_keys(system, values)
     return {key: value for key, value in values.items() if not any(key.startswith(f"{name}.") for name in files)}
 
 
@@ -193,10 +229,15 @@ def _file_paths(system: ConfigSystem, values: dict, defaults: Optional[dict]) ->
     """The config file of each file key, as found here: a default path computed on another machine (yolov5's
     `ROOT / "data/hyps/..."`) is this machine's default instead."""
     paths = {}
-    for key in config_files.file_keys(values):
+    for key in _file_keys(system, values):
         path = values[key]
         if not os.path.isfile(path) and defaults is not None and same_value(path, defaults.get(key)):
             local = defaults_of(system).get(key)
             path = local if isinstance(local, str) else path
         paths[key] = path
     return paths
+
+
+def _file_keys(system: ConfigSystem, values: dict) -> List[str]:
+    """The keys of values that name a config file; none for a system whose own keys are dotted (Hydra)."""
+    return [] if system.nested else config_files.file_keys(values)

@@ -41,6 +41,7 @@ class ConfigSystem(Protocol):
     """What the hat needs of a script's config system."""
 
     name: str  # "argparse"
+    nested: bool  # keys are dotted paths of one config (Hydra's `optim.lr`), shown nested in the YAML
 
     def describe(self) -> List[KeyDoc]:
         """Every key with its default, in the script's order."""

@@ -106,9 +106,9 @@ def problems(values: dict, path_of: Dict[str, str]) -> List[str]:
                 close = difflib.get_close_matches(dotted, list(in_file), n=1, cutoff=0.6)
                 fix = f"did you mean {close[0]!r}?" if close else "remove it"
                 found.append(f"{dotted}: {path} has no such key; {fix}")
-            elif not _same_kind(values[dotted], in_file[dotted]):
-                found.append(f"{dotted}: {values[dotted]!r} is a {_kind(values[dotted])} where {path} has a "
-                             f"{_kind(in_file[dotted])} ({in_file[dotted]!r}); give a {_kind(in_file[dotted])}")
+            elif not same_kind(values[dotted], in_file[dotted]):
+                found.append(f"{dotted}: {values[dotted]!r} is a {kind(values[dotted])} where {path} has a "
+                             f"{kind(in_file[dotted])} ({in_file[dotted]!r}); give a {kind(in_file[dotted])}")
     return found
 
 
@@ -157,7 +157,8 @@ def written(copies: Dict[str, dict]) -> Iterator[None]:
                 os.remove(path)
 
 
-def _kind(value: Any) -> str:
+def kind(value: Any) -> str:
+    """What kind of value a config file holds, for messages: boolean, number, string, list or mapping."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
@@ -166,6 +167,7 @@ def _kind(value: Any) -> str:
     return kinds.get(type(value), type(value).__name__)
 
 
-def _same_kind(value: Any, file_value: Any) -> bool:
-    return value is None or file_value is None or _kind(value) == _kind(file_value)
+def same_kind(value: Any, file_value: Any) -> bool:
+    """True when value may stand where the file has file_value (None goes anywhere)."""
+    return value is None or file_value is None or kind(value) == kind(file_value)
 

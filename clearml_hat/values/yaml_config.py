@@ -344,6 +344,57 @@ def render_yaml(docs: Sequence[Any], script: str, output: str, files: Optional[D
     return "\n".join(lines) + "\n"
 
 
+CHOICE_KEY = "_choice_"  # in a nested YAML, a key that is both a value and a mapping (Hydra's config group)
+
+
+def render_nested_yaml(docs: Sequence[Any], script: str, output: str, source: str) -> str:
+    """config.yaml text for dotted keys (`optim.lr`), nested: `optim:` then `  lr: 0.1`, each key with its
+    comments. A key that has dotted keys below it (Hydra's group `model` beside `model.width`) is written inside
+    its mapping as `_choice_: small`."""
+    tree: Dict[str, Any] = {}
+    for doc in docs:
+        *parents, name = doc.key.split(".")
+        level = tree
+        for parent in parents:
+            if not isinstance(level.get(parent, {}), dict):
+                level[parent] = {CHOICE_KEY: level[parent]}
+            level = level.setdefault(parent, {})
+        level[name] = doc if name not in level else {CHOICE_KEY: doc, **level[name]}
+    lines = [
+        f"# Training values for {script}, read from its {source} by clearml-hat.",
+        f"# Regenerate: python -m clearml_hat yaml --script {shlex.quote(script)} -o {shlex.quote(output)}",
+        f"# Check edits: python -m clearml_hat yaml --script {shlex.quote(script)} --check {shlex.quote(output)}",
+        "",
+    ]
+    _nested_lines(tree, "", lines)
+    return "\n".join(lines) + "\n"
+
+
+def _nested_lines(tree: Dict[str, Any], indent: str, lines: list) -> None:
+    for name, item in tree.items():
+        if isinstance(item, dict):
+            lines.append(f"{indent}{dump_scalar(name)}:")
+            _nested_lines(item, indent + "  ", lines)
+            continue
+        lines.extend(f"{indent}# {line}" for line in _comment_lines(item))
+        lines.append(f"{indent}{dump_scalar(name)}: {dump_scalar(item.value)}")
+
+
+def unnest(values: dict, prefix: str = "") -> dict:
+    """A nested YAML's values as dotted keys: {"optim": {"lr": 0.1}} -> {"optim.lr": 0.1}; `_choice_` is the
+    value of its mapping's own key. An empty mapping is a value itself."""
+    flat: Dict[str, Any] = {}
+    for name, value in values.items():
+        key = f"{prefix}{name}"
+        if name == CHOICE_KEY and prefix:
+            flat[prefix[:-1]] = value
+        elif isinstance(value, dict) and value:
+            flat.update(unnest(value, f"{key}."))
+        else:
+            flat[key] = value
+    return flat
+
+
 class _BlockDumper(_Dumper):
     """Mappings in block style, one key a line; lists inline (`betas: [0.9, 0.99]`)."""
 

@@ -47,6 +47,7 @@ from clearml_hat.config.argparser.stand_ins import (
     parser_handoffs,
     submodules_on_access,
 )
+from clearml_hat.config.detect import SUPPORTED, other_system
 from clearml_hat.errors import HatError
 from clearml_hat.local.repo import repo_root
 
@@ -121,6 +122,10 @@ def capture(script: str | os.PathLike) -> Captured:
                        "starts") from None
     # A script with no parser may train at module level, so it is not run at all.
     if not any(marker in name for name in _names_used(code) for marker in _PARSER_MARKERS):
+        other = other_system(source.decode("utf-8", errors="replace"))
+        if other:
+            raise HatError(f"{shown} parses its options with {other}, which the hat does not support yet; "
+                           f"supported: {SUPPORTED}")
         raise HatError(f"{shown} never uses argparse.ArgumentParser or parse_args(), so there is no parser to "
                        "read; give the script an ArgumentParser and call parse_args() on it")
     return _run_until_parse(code, path, shown)

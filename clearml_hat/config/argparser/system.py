@@ -17,6 +17,7 @@ class ArgparseSystem:
     """The script's ArgumentParser (captured, or a StaticParser read from its source)."""
 
     name = "argparse"
+    nested = False  # a dotted key is a config file's value (values/config_files.py)
 
     def __init__(self, parser: argparse.ArgumentParser) -> None:
         self.parser = parser

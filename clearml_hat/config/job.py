@@ -17,6 +17,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 from clearml_hat.config.argparser.capture import ParserNotReached, capture_parser
 from clearml_hat.config.argparser.static_parser import read_parser
 from clearml_hat.config.argparser.system import ArgparseSystem
+from clearml_hat.config.click_capture import capture_command, uses_click
 from clearml_hat.config.detect import HydraMain, hydra_main
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
 from clearml_hat.errors import HatError
@@ -148,6 +149,10 @@ def capture_config_system(script: str | Path) -> ConfigSystem:
         from clearml_hat.config.hydra_system import HydraSystem  # hydra-core is imported only for its scripts
 
         return HydraSystem(Path(script), main)
+    if uses_click(Path(script)):
+        from clearml_hat.config.click_system import ClickSystem  # click (or typer) is imported only for its scripts
+
+        return ClickSystem(Path(script), capture_command(script))
     return ArgparseSystem(capture_parser(script))
 
 

@@ -1,0 +1,134 @@
+"""Get the click command out of a click or typer training script without running its training.
+
+    uses_click(Path("train.py"))  -> True for a script that imports click or typer and has no argparse parser
+    command = capture_command("train.py")   # the click Command that `python train.py` would invoke
+
+The script runs as `python train.py` would run it (as `__main__`, with an empty command line), except that the
+first `make_context` of a click Command raises instead of parsing: every way into a click command (`main()`,
+`cli.main(args)`, `typer.run(main)`, a `typer.Typer()` app) builds its context there before it calls the training,
+so the command comes back and the training never runs. typer (0.20+) carries its own copy of click
+(`typer._click`); both are patched, each only when the script imports it. Imports this machine lacks get the
+argparse capture's inert stand-ins, and everything the run changes is put back (argparser/capture.py).
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Any, Dict, List, NoReturn
+
+from clearml_hat.config.argparser.capture import _restored_state, _script_line
+from clearml_hat.config.argparser.missing_packages import StandInMetadata
+from clearml_hat.config.argparser.stand_ins import StandInFinder, submodules_on_access
+from clearml_hat.errors import HatError
+from clearml_hat.local.repo import repo_root
+
+# The core module of each click a script may import: click itself, and typer's own copy of it.
+_CORES = {"click": ("click.core",), "typer": ("typer._click.core", "click.core")}
+# A script that builds an argparse parser too is the argparse backend's (click may only print there).
+_ARGPARSE_MARKERS = ("ArgumentParser", "parse_args", "parse_known_args")
+
+
+class _CommandReached(BaseException):
+    """Carries the command out of the script; a BaseException, so the script's `except Exception:` lets it pass."""
+
+    def __init__(self, command: Any) -> None:
+        super().__init__()
+        self.command = command
+
+
+def uses_click(script: Path) -> bool:
+    """True when the script imports click or typer and names no argparse parser (False when it cannot be read:
+    the argparse capture names that problem)."""
+    try:
+        source = script.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return False
+    return bool(_imported(tree)) and not any(marker in source for marker in _ARGPARSE_MARKERS)
+
+
+def _imported(tree: ast.Module) -> List[str]:
+    """Which of click and typer the script imports, in _CORES order."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.partition(".")[0])
+    return [name for name in _CORES if name in found]
+
+
+def capture_command(script: str | os.PathLike) -> Any:
+    """The click Command `python script` invokes (a typer app's too); HatError when the script fails before it or
+    never invokes one."""
+    path, shown = os.path.abspath(script), os.fspath(script)
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+        code = compile(source, path, "exec", dont_inherit=True)
+    except OSError as error:
+        raise HatError(f"cannot read training script {shown}: {error.strerror}; give the path of a readable .py "
+                       "file") from None
+    except SyntaxError as error:
+        raise HatError(f"{shown}:{error.lineno}:{error.offset}: syntax error in the training script: {error.msg}; "
+                       f"fix it so `python {shown}` starts") from None
+    imported = _imported(ast.parse(source))
+    for name in imported:
+        if importlib.util.find_spec(name) is None:
+            raise HatError(f"{shown} parses its options with {name}, which is not installed here; pip install {name}")
+    return _run_until_command(code, path, shown, imported)
+
+
+def _run_until_command(code: types.CodeType, path: str, shown: str, imported: List[str]) -> Any:
+    finder = StandInFinder(str(repo_root(Path(path))))
+    module = types.ModuleType("__main__")
+    module.__file__ = path
+    with _restored_state(finder, StandInMetadata(finder), {}), submodules_on_access(finder), \
+            _make_context_stops(imported):
+        sys.modules["__main__"] = module
+        sys.argv = [path]
+        folder, root = os.path.dirname(path), str(repo_root(Path(path)))
+        sys.path = [folder] + sys.path + ([root] if root != folder else [])
+        sys.meta_path += [finder, StandInMetadata(finder)]
+        try:
+            exec(code, module.__dict__)
+            problem = (f"{shown} ran to the end without invoking a click command; make `python {shown}` call its "
+                       "command (`if __name__ == \"__main__\": main()`)")
+        except _CommandReached as found:
+            return found.command
+        except SystemExit as stop:
+            problem = (f"{_script_line(stop, path, shown)} called sys.exit({stop.code!r}) before invoking its click "
+                       f"command; `python {shown}` with no arguments must reach it")
+        except Exception as error:  # the script's own failure, reported with its line
+            problem = (f"{_script_line(error, path, shown)} raised {type(error).__name__}: {error} before invoking "
+                       f"its click command; fix that line so `python {shown} --help` works")
+    raise HatError(" ".join(problem.split()))
+
+
+class _make_context_stops:
+    """While active, the first make_context of a click Command (of each click the script imports) raises
+    _CommandReached; the methods are put back on the way out."""
+
+    def __init__(self, imported: List[str]) -> None:
+        self.imported = imported
+        self.saved: Dict[Any, Any] = {}
+
+    def __enter__(self) -> None:
+        def reach(command: Any, *args: Any, **kwargs: Any) -> NoReturn:
+            raise _CommandReached(command)
+
+        for name in dict.fromkeys(core for top in self.imported for core in _CORES[top]):
+            try:
+                command_class: Any = importlib.import_module(name).Command
+            except ImportError:  # a typer without its own click copy uses click's
+                continue
+            self.saved[command_class] = command_class.__dict__["make_context"]
+            command_class.make_context = reach
+
+    def __exit__(self, *exc: object) -> None:
+        for command_class, method in self.saved.items():
+            command_class.make_context = method

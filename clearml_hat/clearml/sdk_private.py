@@ -148,3 +148,21 @@ def on_import(module: str, hook: Callable[[], None]) -> Callable[[], None]:
         return lambda: None
     PostImportHookPatching.add_on_import(module, hook)
     return lambda: PostImportHookPatching.remove_on_import(module, hook)
+
+
+def without_click_binding() -> None:
+    """Take ClearML's click binding (clearml/binding/click_bind.py, patched into click when clearml is imported)
+    off click's Command and Context again. Where the task runs "remotely" (under an agent, and in a local sweep's
+    trials, which get CLEARML_TASK_ID) it makes every parse resilient and sets each parameter to the task's
+    `Args/<name>`, the default when there is none: the command line the hat built from train_args would be undone.
+    Its wrappers (`_patched_call`) keep the original method in their closure as `original_fn`; a method without
+    one is left as it is. Nothing happens before clearml is imported (--print_argv never imports it), and
+    typer's own copy of click (typer._click) is never patched."""
+    core = sys.modules.get("click.core")
+    if core is None or "clearml.binding.click_bind" not in sys.modules:
+        return
+    for owner, name in ((core.Command, "__init__"), (core.Command, "parse_args"), (core.Context, "__init__")):
+        code = getattr(owner.__dict__.get(name), "__code__", None)
+        if code is not None and "original_fn" in code.co_freevars:
+            closure = owner.__dict__[name].__closure__
+            setattr(owner, name, closure[code.co_freevars.index("original_fn")].cell_contents)

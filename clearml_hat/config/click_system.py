@@ -19,6 +19,7 @@ import typing
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set
 
+from clearml_hat.clearml import sdk_private
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
 from clearml_hat.values.yaml_config import closest_key
@@ -39,6 +40,7 @@ class ClickSystem:
             names = ", ".join(sorted(command.commands)) or "none yet"
             raise HatError(f"{script} runs a click group with subcommands ({names}); the hat runs one click command: "
                            "give --script a script whose __main__ invokes that command itself")
+        sdk_private.without_click_binding()  # before the first parse: ClearML's would undo the values under an agent
         self.command = command
         self.prog = script.name
         # The errors of typer's own copy of click (typer._click) or click's: the ones the command raises.

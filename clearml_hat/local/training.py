@@ -17,13 +17,18 @@ def run_training(script: Path, argv: Sequence[str]) -> Any:
     """Call `main(argv)` when the script's main takes the argv list, else run the script as `__main__`.
 
     Returns what main() returned (None for a `__main__` run). Exceptions and SystemExit are the training's own
-    and pass through unchanged.
+    and pass through unchanged, except a successful sys.exit (0 or None): click ends every command that way
+    (its standalone mode), and the run goes on to report the sweep objective and close the task.
     """
-    with _script_folder_first_on_path(script):
-        if main_takes_argv(script.read_text(encoding="utf-8")):
-            return _import_script(script).main(list(argv))
-        with _sys_argv([str(script), *argv]):
-            runpy.run_path(str(script), run_name="__main__")
+    try:
+        with _script_folder_first_on_path(script):
+            if main_takes_argv(script.read_text(encoding="utf-8")):
+                return _import_script(script).main(list(argv))
+            with _sys_argv([str(script), *argv]):
+                runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            raise
     return None
 
 

@@ -1,0 +1,144 @@
+"""click and typer scripts under the hat: what tests/exact/click_train.py (a click command) and
+tests/exact/typer_train.py (a typer app with Annotated options and an Enum) receive under the hat is what a bare
+run with click's own command line gives: at the defaults, with `key=value` overrides (dashed names, a flag pair,
+a plain flag, nargs, multiple, a Choice, a positional starting with a dash), with YAML edits. --check and
+--print_argv speak click's parameter names; a local sweep over one key runs each value."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run_script
+from tests.test_exact import HAT, TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
+
+pytest.importorskip("click", reason="click is the click fixture's own dependency (requirements-dev.txt)")
+pytest.importorskip("typer", reason="typer is the typer fixture's own dependency (requirements-dev.txt)")
+pytestmark = pytest.mark.clearml
+
+CLICK = "click_train.py"
+TYPER = "typer_train.py"
+
+
+def test_the_yaml_shows_click_defaults_help_choices_and_the_required_option(work, offline_env):
+    text = write_yaml(work, CLICK, offline_env)
+    assert yaml.safe_load(text) == {
+        "data_dir": "data", "learning_rate": 0.1, "epochs": 20, "batch_size": 64, "optimizer": "sgd",
+        "shuffle": True, "fp16": False, "betas": [0.9, 0.999], "layers": [64, 32], "run_name": None, "seed": None}
+    assert "read from its click command" in text.splitlines()[0]
+    assert "# update rule\n# choices: sgd, adam, adamw\noptimizer: sgd\n" in text
+    assert "# name of the run in the logs\n# required: fill in\nrun_name: null\n" in text
+    text = write_yaml(work, TYPER, offline_env)
+    assert yaml.safe_load(text) == {
+        "data_dir": "data", "learning_rate": 0.1, "epochs": 20, "optimizer": "sgd", "shuffle": True,
+        "layer": [64, 32], "betas": [0.9, 0.999], "seed": None}, "typer's completion options are no keys"
+    assert "# update rule\n# choices: sgd, adam, adamw\noptimizer: sgd\n" in text
+
+
+def test_click_defaults_overrides_and_a_yaml_edit_resolve_as_clicks_own_command_line(work, offline_env):
+    write_yaml(work, CLICK, offline_env)
+    assert print_argv(work, CLICK, offline_env, "run_name=base") == ["--run-name=base"]
+    got = under_hat(work, CLICK, ["run_name=base"], offline_env)
+    assert got == bare(work, CLICK, ["--run-name", "base"], offline_env)
+    assert got["layers"] == ["tuple", "(64, 32)"] and got["shuffle"] == ["bool", "True"]
+
+    overrides = ["run_name=x", "learning_rate=-0.5", "shuffle=false", "fp16=true", "betas=[0.5,0.6]",
+                 "layers=[8,8,8]", "optimizer=adam", "data_dir=-data", "seed=3"]
+    native = ["-l", "-0.5", "--no-shuffle", "--fp16", "--betas", "0.5", "0.6", "--layer", "8", "--layer", "8",
+              "--layer", "8", "--optimizer", "adam", "--run-name", "x", "--seed", "3", "--", "-data"]
+    assert print_argv(work, CLICK, offline_env, *overrides) == [
+        "--learning-rate=-0.5", "--optimizer=adam", "--no-shuffle", "--fp16", "--betas", "0.5", "0.6",
+        "--layer", "8", "--layer", "8", "--layer", "8", "--run-name=x", "--seed=3", "--", "-data"]
+    got = under_hat(work, CLICK, overrides, offline_env)
+    assert got == bare(work, CLICK, native, offline_env)
+    assert (got["learning_rate"], got["data_dir"], got["betas"]) == (
+        ["float", "-0.5"], ["str", "'-data'"], ["tuple", "(0.5, 0.6)"])
+
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("epochs: 20", "epochs: 30.0").replace("run_name: null",
+                                                                                        "run_name: 'no'"))
+    got = under_hat(work, CLICK, [], offline_env)
+    assert got == bare(work, CLICK, ["--epochs", "30", "--run-name", "no"], offline_env)
+    assert (got["epochs"], got["run_name"]) == (["int", "30"], ["str", "'no'"]), "30.0 for an int is 30; no is text"
+
+
+def test_typer_defaults_overrides_and_a_yaml_edit_resolve_as_typers_own_command_line(work, offline_env):
+    write_yaml(work, TYPER, offline_env)
+    assert print_argv(work, TYPER, offline_env) == []
+    got = under_hat(work, TYPER, [], offline_env)
+    assert got == bare(work, TYPER, [], offline_env)
+    assert got["optimizer"] == ["Optimizer", "<Optimizer.sgd: 'sgd'>"] and got["data_dir"][0].endswith("Path")
+
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("optimizer: sgd", "optimizer: adamw").replace(
+        "layer: [64, 32]", "layer: [16]"))
+    overrides = ["shuffle=false", "learning_rate=1", "betas=[0.5,0.6]", "data_dir=images"]
+    native = ["images", "--learning-rate", "1", "--optimizer", "adamw", "--no-shuffle", "--layer", "16",
+              "--betas", "0.5", "0.6"]
+    assert print_argv(work, TYPER, offline_env, *overrides) == [
+        "--learning-rate=1.0", "--optimizer=adamw", "--no-shuffle", "--layer", "16", "--betas", "0.5", "0.6",
+        "images"]
+    got = under_hat(work, TYPER, overrides, offline_env)
+    assert got == bare(work, TYPER, native, offline_env)
+    assert (got["optimizer"], got["layer"], got["learning_rate"]) == (
+        ["Optimizer", "<Optimizer.adamw: 'adamw'>"], ["list", "[16]"], ["float", "1.0"])
+
+
+def test_check_names_an_unknown_key_a_wrong_type_a_bad_choice_and_a_missing_required_value(work, offline_env):
+    text = write_yaml(work, CLICK, offline_env)
+    (work / "config.yaml").write_text(text.replace("learning_rate:", "learning_rat:").replace(
+        "epochs: 20", "epochs: many").replace("optimizer: sgd", "optimizer: adagrad"))
+    done = run_script([TO_YAML, "--script", CLICK, "--check", "config.yaml"], offline_env, cwd=work)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "config.yaml: learning_rat: the click command has no such parameter; did you mean 'learning_rate'?",
+        "config.yaml: epochs: 'many' is not a valid integer (--epochs); give a value of that type",
+        "config.yaml: optimizer: 'adagrad' is not one of 'sgd', 'adam', 'adamw' (--optimizer); choose one of "
+        "sgd, adam, adamw",
+        "config.yaml: run_name: the script requires a value (--run-name); give one"]
+    write_yaml(work, TYPER, offline_env)
+    for override, line in [
+        ("epochs=0", "epochs: Input should be greater than or equal to 1 (--epochs); give a value of that type"),
+        ("shuffle=maybe", "shuffle: 'maybe' is not true or false (--shuffle/--no-shuffle is a flag); give true or "
+                          "false"),
+        ("layer=3", "layer: 3 is one value where --layer takes a list; give a list"),
+    ]:
+        failed = run_script([HAT, "--script", TYPER, "--print_argv", override], offline_env, cwd=work)
+        assert failed.returncode == 2
+        assert failed.stderr.strip().splitlines() == [f"hat.py: error: {line}"]
+
+
+def test_a_click_group_is_refused_in_one_line_and_capture_never_trains(tmp_path, offline_env):
+    (tmp_path / "train.py").write_text(
+        "import click\n\n@click.group()\ndef cli():\n    pass\n\n@cli.command()\ndef train():\n    pass\n\n"
+        "@cli.command()\ndef evaluate():\n    pass\n\nif __name__ == '__main__':\n    cli()\n")
+    (tmp_path / "one.py").write_text(
+        "import click\n\n@click.command()\n@click.option('--lr', default=0.1)\ndef main(lr):\n"
+        "    open('trained', 'w').close()\n\nif __name__ == '__main__':\n    main()\n")
+    done = run_script([TO_YAML, "--script", "train.py"], offline_env, cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (2, (
+        "argparse_to_yaml.py: error: train.py runs a click group with subcommands (evaluate, train); the hat runs "
+        "one click command: give --script a script whose __main__ invokes that command itself\n"))
+    done = run_script([TO_YAML, "--script", "one.py", "-o", "c.yaml"], offline_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load((tmp_path / "c.yaml").read_text()) == {"lr": 0.1}
+    assert not (tmp_path / "trained").exists()
+
+
+def test_a_local_sweep_over_a_click_option_gives_each_trial_its_value(tmp_path, work, clearml_server):
+    write_yaml(work, CLICK, clearml_server.env)
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("run_name: null", "run_name: sweep"))
+    pushed_checkout(work, tmp_path)
+    (work / "sweep.yaml").write_text("objective: val_acc\ngoal: max\nstrategy: grid\nparameters:\n"
+                                     "  learning_rate: [0.2, 0.5]\n")
+    result = run_script([str(work / "hat.py"), "--script", CLICK, "--sweep", "sweep.yaml", "--local",
+                         "--best_yaml", str(tmp_path / "best.yaml")], clearml_server.env, cwd=work, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    logs = Path(result.stdout.split("consoles are in ")[1].split("/<task id>.log")[0])
+    printed = sorted(line[line.index("sweep: "):] for log in logs.glob("*.log")
+                     for line in log.read_text().splitlines() if "sweep: " in line)
+    # ClearML's click binding, left on, would hand each trial the default 0.1.
+    assert printed == ["sweep: sgd lr 0.2 for 20 epochs on data", "sweep: sgd lr 0.5 for 20 epochs on data"]
+    assert yaml.safe_load((tmp_path / "best.yaml").read_text())["learning_rate"] == 0.5

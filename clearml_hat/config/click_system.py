@@ -121,9 +121,13 @@ class ClickSystem:
         argv = options + self._positional_tokens(given)
         back = self._context(argv).params
         for key, value in given.items():
+            # What click makes of this value alone (a custom type's own conversion included) must be what it
+            # makes of it within the whole command line.
+            param = self.params[key]
+            wanted = yaml_value(param.process_value(self.empty, _raw(param, _typed(value, _scalar_type(param)))))
             got = yaml_value(back.get(key))
-            if not same_value(got, _typed(value, _scalar_type(self.params[key]))):
-                raise HatError(f"{key}: click reads {' '.join(argv)!r} as {key}={got!r}, not {value!r}; write the "
+            if not same_value(got, wanted):
+                raise HatError(f"{key}: click reads {' '.join(argv)!r} as {key}={got!r}, not {wanted!r}; write the "
                                "value as the option takes it")
         return argv
 

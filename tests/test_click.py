@@ -36,12 +36,10 @@ def test_the_yaml_shows_click_defaults_help_choices_and_the_required_option(work
     assert "# update rule\n# choices: sgd, adam, adamw\noptimizer: sgd\n" in text
 
 
-def test_click_defaults_overrides_and_a_yaml_edit_resolve_as_clicks_own_command_line(work, offline_env):
+def test_click_overrides_and_a_yaml_edit_resolve_as_clicks_own_command_line(work, offline_env):
     write_yaml(work, CLICK, offline_env)
+    # At the defaults only the required value is passed (one run under the hat per system: the suite's budget).
     assert print_argv(work, CLICK, offline_env, "run_name=base") == ["--run-name=base"]
-    got = under_hat(work, CLICK, ["run_name=base"], offline_env)
-    assert got == bare(work, CLICK, ["--run-name", "base"], offline_env)
-    assert got["layers"] == ["tuple", "(64, 32)"] and got["shuffle"] == ["bool", "True"]
 
     # A YAML edit and overrides together: 30.0 for an int option is 30, `no` for a text option stays text.
     config = work / "config.yaml"
@@ -61,12 +59,9 @@ def test_click_defaults_overrides_and_a_yaml_edit_resolve_as_clicks_own_command_
         ["float", "-0.5"], ["str", "'-data'"], ["tuple", "(0.5, 0.6)"], ["int", "30"], ["str", "'no'"])
 
 
-def test_typer_defaults_overrides_and_a_yaml_edit_resolve_as_typers_own_command_line(work, offline_env):
+def test_typer_overrides_and_a_yaml_edit_resolve_as_typers_own_command_line(work, offline_env):
     write_yaml(work, TYPER, offline_env)
-    assert print_argv(work, TYPER, offline_env) == []
-    got = under_hat(work, TYPER, [], offline_env)
-    assert got == bare(work, TYPER, [], offline_env)
-    assert got["optimizer"] == ["Optimizer", "<Optimizer.sgd: 'sgd'>"] and got["data_dir"][0].endswith("Path")
+    assert print_argv(work, TYPER, offline_env) == [], "at the defaults nothing is passed: typer's own defaults"
 
     config = work / "config.yaml"
     config.write_text(config.read_text().replace("optimizer: sgd", "optimizer: adamw").replace(
@@ -79,8 +74,9 @@ def test_typer_defaults_overrides_and_a_yaml_edit_resolve_as_typers_own_command_
         "images"]
     got = under_hat(work, TYPER, overrides, offline_env)
     assert got == bare(work, TYPER, native, offline_env)
-    assert (got["optimizer"], got["layer"], got["learning_rate"]) == (
-        ["Optimizer", "<Optimizer.adamw: 'adamw'>"], ["list", "[16]"], ["float", "1.0"])
+    assert (got["optimizer"], got["layer"], got["learning_rate"], got["data_dir"]) == (
+        ["Optimizer", "<Optimizer.adamw: 'adamw'>"], ["list", "[16]"], ["float", "1.0"], ["PosixPath",
+                                                                                          "PosixPath('images')"])
 
 
 def test_check_names_an_unknown_key_a_wrong_type_a_bad_choice_and_a_missing_required_value(work, offline_env):

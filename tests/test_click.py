@@ -79,6 +79,23 @@ def test_typer_overrides_and_a_yaml_edit_resolve_as_typers_own_command_line(work
                                                                                           "PosixPath('images')"])
 
 
+def test_a_count_feature_switches_a_choice_and_a_variadic_positional_give_clicks_own_values(work, offline_env):
+    script = "click_flags_train.py"
+    text = write_yaml(work, script, offline_env)
+    assert yaml.safe_load(text) == {"verbose": 0, "precision": "fp32", "scheduler": "cosine", "shards": []}
+    assert "# choices: fp16, bf16, fp32\nprecision: fp32\n" in text
+    argv = print_argv(work, script, offline_env, "verbose=2", "precision=bf16", "scheduler=LINEAR",
+                      "shards=[a.tar,-b.tar]")
+    assert argv == ["--verbose", "--verbose", "--bf16", "--scheduler=LINEAR", "--", "a.tar", "-b.tar"]
+    got = bare(work, script, argv, offline_env)  # the hat's argv, judged by the script itself
+    assert got == bare(work, script, ["-vv", "--bf16", "--scheduler", "linear", "--", "a.tar", "-b.tar"],
+                       offline_env)
+    assert (got["precision"], got["scheduler"]) == (["str", "'bf16'"], ["str", "'linear'"])
+    failed = run_script([HAT, "--script", script, "--print_argv", "precision=int8"], offline_env, cwd=work)
+    assert failed.stderr.strip() == ("hat.py: error: precision: 'int8' is no flag's value (--fp16, --bf16, "
+                                     "--fp32); choose one of fp16, bf16, fp32")
+
+
 def test_check_names_an_unknown_key_a_wrong_type_a_bad_choice_and_a_missing_required_value(work, offline_env):
     text = write_yaml(work, CLICK, offline_env)
     (work / "config.yaml").write_text(text.replace("learning_rate:", "learning_rat:").replace(

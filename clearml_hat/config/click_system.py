@@ -46,15 +46,19 @@ class ClickSystem:
         # The errors of typer's own copy of click (typer._click) or click's: the ones the command raises.
         self.errors = importlib.import_module(f"{_click_package(command)}.exceptions")
         self.params: Dict[str, Any] = {}
+        self.switches: Dict[str, List[Any]] = {}  # feature switches: flags that write their flag_value to one name
         for param in command.params:
-            if param.expose_value and param.name and param.name not in self.params:
-                self.params[param.name] = param
+            if param.expose_value and param.name:
+                self.params.setdefault(param.name, param)
+                if _is_option(param) and param.is_flag and _scalar_type(param) is str:
+                    self.switches.setdefault(param.name, []).append(param)
         self.empty = self._context([])  # what click resolves for an empty command line
         self.defaults = {key: yaml_value(self.empty.params.get(key)) for key in self.params}
 
     def describe(self) -> List[KeyDoc]:
         return [KeyDoc(key, self.defaults[key], help=" ".join((getattr(param, "help", None) or "").split()),
-                       choices=_choices(param), required=bool(param.required) and self.defaults[key] is None,
+                       choices=self._switch_values(key) or _choices(param),
+                       required=bool(param.required) and self.defaults[key] is None,
                        flags=tuple(param.opts + param.secondary_opts) if _is_option(param) else ())
                 for key, param in self.params.items()]
 
@@ -98,6 +102,10 @@ class ClickSystem:
         param = self.params[key]
         if _is_bool_flag(param) and not isinstance(value, bool):
             return [f"{key}: {value!r} is not true or false ({_shown(param)} is a flag); give true or false"]
+        switched = self._switch_values(key)
+        if switched and not any(same_value(value, option) for option in switched + [self.defaults[key]]):
+            flags = ", ".join(opt for switch in self.switches[key] for opt in switch.opts)
+            return [f"{key}: {value!r} is no flag's value ({flags}); choose one of {', '.join(map(str, switched))}"]
         if (param.multiple or param.nargs != 1) and not isinstance(value, list):
             return [f"{key}: {value!r} is one value where {_shown(param)} takes a list; give a list"]
         try:
@@ -136,8 +144,9 @@ class ClickSystem:
         if getattr(param, "count", False):
             return [flag] * int(value)
         if param.is_flag:
-            if value == yaml_value(_flag_value(param)):
-                return [flag]
+            for switch in self.switches.get(key, [param]):
+                if same_value(value, yaml_value(_flag_value(switch))):
+                    return [next((opt for opt in switch.opts if opt.startswith("--")), switch.opts[0])]
             if param.secondary_opts:
                 return [param.secondary_opts[0]]
             if same_value(value, self.defaults[key]):
@@ -152,6 +161,10 @@ class ClickSystem:
         if param.nargs == 1 and flag.startswith("--"):
             return [f"{flag}={_token(value)}"]  # `--lr=-0.5`: a value that starts with a dash stays a value
         return [flag, *_tokens(param, value)]
+
+    def _switch_values(self, key: str) -> List[Any]:
+        """The values the feature switches of key give (`--upper`/`--lower` writing 'upper'/'lower' to `case`)."""
+        return [yaml_value(_flag_value(switch)) for switch in self.switches.get(key, [])]
 
     def _positional_tokens(self, given: dict) -> List[str]:
         """Positionals up to the last one given; one before it that is not given is written at its default."""

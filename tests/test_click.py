@@ -5,13 +5,24 @@ a plain flag, nargs, multiple, a Choice, a positional starting with a dash), wit
 --print_argv speak click's parameter names; a local sweep trial gets its value."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import run_script
-from tests.test_exact import HAT, TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
+from tests.test_exact import (
+    CLONE_AND_EDIT,
+    HAT,
+    TO_YAML,
+    bare,
+    print_argv,
+    pushed_checkout,
+    recorded,
+    under_hat,
+    write_yaml,
+)
 
 pytest.importorskip("click", reason="click is the click fixture's own dependency (requirements-dev.txt)")
 pytest.importorskip("typer", reason="typer is the typer fixture's own dependency (requirements-dev.txt)")
@@ -153,3 +164,36 @@ def test_a_local_sweep_over_a_click_option_gives_the_trial_its_value(tmp_path, w
     # ClearML's click binding, left on, would hand the trial the default 0.1 (and the hat's parse-back fails).
     assert printed == ["sweep: sgd lr 0.5 for 20 epochs on data"]
     assert yaml.safe_load((tmp_path / "best.yaml").read_text())["learning_rate"] == 0.5
+
+
+@pytest.mark.skipif(os.environ.get("HAT_TEST_CLICK_AGENT") != "1",
+                    reason="opt-in (HAT_TEST_CLICK_AGENT=1): two real agent runs, 35-40 s, over the suite's budget")
+def test_values_edited_in_a_clone_reach_the_click_script_on_the_agent(tmp_path, work, clearml_server, real_agent):
+    write_yaml(work, CLICK, clearml_server.env)
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("run_name: null", "run_name: remote"))
+    pushed_checkout(work, tmp_path)
+    record = tmp_path / "agent.json"
+    real_agent.env["RECORD"] = str(record)
+    done = run_script([str(work / "hat.py"), "--script", CLICK, "--remote", "learning_rate=0.3", "layers=[4]"],
+                      clearml_server.env, cwd=work)
+    assert done.returncode == 0, done.stderr
+    (first,) = clearml_server.standin.tasks()
+    shown = {name: p["value"] for name, p in first["hyperparams"]["train_args"].items()}
+    assert (shown["learning_rate"], shown["layers"], shown["shuffle"]) == ("0.3", "[4]", "True")
+    assert real_agent.execute(first["id"]).returncode == 0
+    assert recorded(record) == bare(work, CLICK, ["--run-name", "remote", "-l", "0.3", "--layer", "4"],
+                                    clearml_server.env)
+
+    # ClearML's click binding, left on, would hand the agent's run every default instead.
+    edit = run_script(["-c", CLONE_AND_EDIT.replace('{"train_args/config.optim.lr": 0.5}', (
+        '{"train_args/epochs": 7, "train_args/shuffle": False, "train_args/layers": [1, 2]}')), first["id"]],
+        clearml_server.env)
+    assert edit.returncode == 0, edit.stderr
+    with real_agent.daemon("compute") as daemon:
+        clone = daemon.wait_for(edit.stdout.strip().splitlines()[-1])
+    assert clone["status"] == "completed", daemon.log()
+    got = recorded(record)
+    assert got == bare(work, CLICK, ["--run-name", "remote", "-l", "0.3", "--layer", "1", "--layer", "2",
+                                     "--epochs", "7", "--no-shuffle"], clearml_server.env)
+    assert (got["epochs"], got["shuffle"], got["layers"]) == (["int", "7"], ["bool", "False"], ["tuple", "(1, 2)"])

@@ -145,7 +145,12 @@ def test_a_click_group_is_refused_in_one_line_and_capture_never_trains(tmp_path,
     done = run_script([TO_YAML, "--script", "one.py", "-o", "c.yaml"], offline_env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert yaml.safe_load((tmp_path / "c.yaml").read_text()) == {"lr": 0.1}
-    assert not (tmp_path / "trained").exists()
+    (tmp_path / "flat.py").write_text("import click\nclick.echo('training')\nopen('trained', 'w').close()\n")
+    done = run_script([TO_YAML, "--script", "flat.py"], offline_env, cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (2, (
+        "argparse_to_yaml.py: error: flat.py imports click but makes no command (@click.command, typer.Typer, "
+        "typer.run), so there are no options to read; give its options to a click command\n"))
+    assert not (tmp_path / "trained").exists(), "neither capture ran a training"
 
 
 def test_a_local_sweep_over_a_click_option_gives_the_trial_its_value(tmp_path, work, clearml_server):

@@ -19,7 +19,7 @@ import os
 import sys
 import types
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn
+from typing import Any, Dict, List, NoReturn, Set
 
 from clearml_hat.config.argparser.capture import _restored_state, _script_line
 from clearml_hat.config.argparser.missing_packages import StandInMetadata
@@ -29,8 +29,14 @@ from clearml_hat.local.repo import repo_root
 
 # The core module of each click a script may import: click itself, and typer's own copy of it.
 _CORES = {"click": ("click.core",), "typer": ("typer._click.core", "click.core")}
-# A script that builds an argparse parser too is the argparse backend's (click may only print there).
+# A script whose code names an argparse parser is the argparse backend's (click may only print there); names in
+# comments and docstrings do not count.
 _ARGPARSE_MARKERS = ("ArgumentParser", "parse_args", "parse_known_args")
+
+
+# The names a script that makes a click command uses: `@click.command()`, `@cli.group()`, `typer.Typer()`,
+# `typer.run(main)`, `click.Command(...)`.
+_COMMAND_MARKERS = {"command", "group", "Command", "Group", "Typer", "run"}
 
 
 class _CommandReached(BaseException):
@@ -49,7 +55,13 @@ def uses_click(script: Path) -> bool:
         tree = ast.parse(source)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return False
-    return bool(_imported(tree)) and not any(marker in source for marker in _ARGPARSE_MARKERS)
+    return bool(_imported(tree)) and not any(marker in name for name in _names(tree) for marker in _ARGPARSE_MARKERS)
+
+
+def _names(tree: ast.Module) -> Set[str]:
+    """Every name and attribute the code uses (comments and docstrings left out)."""
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} | \
+        {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
 
 
 def _imported(tree: ast.Module) -> List[str]:
@@ -76,7 +88,12 @@ def capture_command(script: str | os.PathLike) -> Any:
     except SyntaxError as error:
         raise HatError(f"{shown}:{error.lineno}:{error.offset}: syntax error in the training script: {error.msg}; "
                        f"fix it so `python {shown}` starts") from None
-    imported = _imported(ast.parse(source))
+    tree = ast.parse(source)
+    imported = _imported(tree)
+    # A script with no command may train at module level, so it is not run at all.
+    if not _names(tree) & _COMMAND_MARKERS:
+        raise HatError(f"{shown} imports {' and '.join(imported)} but makes no command (@click.command, typer.Typer, "
+                       "typer.run), so there are no options to read; give its options to a click command")
     for name in imported:
         if importlib.util.find_spec(name) is None:
             raise HatError(f"{shown} parses its options with {name}, which is not installed here; pip install {name}")

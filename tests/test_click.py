@@ -131,7 +131,7 @@ def test_check_names_an_unknown_key_a_wrong_type_a_bad_choice_and_a_missing_requ
         assert failed.stderr.strip().splitlines() == [f"hat.py: error: {line}"]
 
 
-def test_a_click_group_is_refused_in_one_line_and_capture_never_trains(tmp_path, offline_env):
+def test_a_click_group_and_a_script_without_a_command_are_refused_and_capture_never_trains(tmp_path, offline_env):
     (tmp_path / "train.py").write_text(
         "import click\n\n@click.group()\ndef cli():\n    pass\n\n@cli.command()\ndef train():\n    pass\n\n"
         "@cli.command()\ndef evaluate():\n    pass\n\nif __name__ == '__main__':\n    cli()\n")

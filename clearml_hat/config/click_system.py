@@ -66,8 +66,9 @@ class ClickSystem:
         return list(self.params)
 
     def text_keys(self) -> Set[str]:
-        """Every key whose values are not numbers or booleans: a choice `no` or a name `1.10` stays that text."""
-        return {key for key, param in self.params.items() if _scalar_type(param) not in (int, float, bool)}
+        """Every key whose values are text: a choice `no` or a name `1.10` stays that text (a mixed tuple is typed
+        item by item, as YAML reads it)."""
+        return {key for key, param in self.params.items() if _scalar_type(param) is str}
 
     def typed(self, values: dict) -> dict:
         return {key: _typed(value, _scalar_type(self.params[key])) if key in self.params else value
@@ -234,7 +235,12 @@ def _scalar_type(param: Any) -> Optional[type]:
 
 
 def _annotation_type(annotation: Any) -> Optional[type]:
+    """The type of one value of a typer annotation: int for Optional[int] and List[int], str for Literal['a', 'b'];
+    None when they differ (Tuple[int, str])."""
     arguments = [argument for argument in typing.get_args(annotation) if argument is not type(None)]
+    if repr(typing.get_origin(annotation)).endswith(".Literal"):  # typing's or typing_extensions'
+        kinds = {type(argument) for argument in arguments}
+        return kinds.pop() if len(kinds) == 1 else None
     if typing.get_origin(annotation) is not None:
         return _annotation_type(arguments[0]) if len(set(arguments)) == 1 else None
     if annotation in (int, float, bool):

@@ -171,6 +171,18 @@ def test_a_local_sweep_over_a_click_option_gives_the_trial_its_value(tmp_path, w
     assert yaml.safe_load((tmp_path / "best.yaml").read_text())["learning_rate"] == 0.5
 
 
+def test_torchrun_ranks_of_a_click_script_get_the_values_against_a_server(work, clearml_server):
+    pytest.importorskip("torch", reason="--nproc_per_node starts torchrun")
+    write_yaml(work, CLICK, clearml_server.env)
+    record = work / "rank.json"
+    done = run_script([HAT, "--script", CLICK, "--nproc_per_node", "2", "run_name=ddp", "learning_rate=0.3"],
+                      {**clearml_server.env, "RECORD": str(record)}, cwd=work, timeout=240)
+    # Each rank attaches to the task (CLEARML_TASK_ID); ClearML's click binding, left on, fails the parse there.
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = sorted(line for line in done.stdout.splitlines() if ":ddp: " in line)
+    assert lines == ["[rank0]:ddp: sgd lr 0.3 for 20 epochs on data", "[rank1]:ddp: sgd lr 0.3 for 20 epochs on data"]
+    assert recorded(record) == bare(work, CLICK, ["--run-name", "ddp", "-l", "0.3"], clearml_server.env)
+
 @pytest.mark.skipif(os.environ.get("HAT_TEST_CLICK_AGENT") != "1",
                     reason="opt-in (HAT_TEST_CLICK_AGENT=1): two real agent runs, 35-40 s, over the suite's budget")
 def test_values_edited_in_a_clone_reach_the_click_script_on_the_agent(tmp_path, work, clearml_server, real_agent):

@@ -88,8 +88,8 @@ class ClickSystem:
                 close = closest_key(key, list(self.params))
                 fix = f"did you mean {close!r}?" if close else "remove it"
                 problems.append(f"{key}: the click command has no such parameter; {fix}")
-            elif value is None:
-                if self.params[key].required:
+            elif value is None:  # not passed: fine unless click has no value of its own either (an envvar)
+                if self.params[key].required and self.defaults[key] is None:
                     problems.append(f"{key}: the script requires a value ({_shown(self.params[key])}); give one")
             else:
                 problems += self._value_problems(key, value)

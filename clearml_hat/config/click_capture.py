@@ -1,7 +1,7 @@
 """Get the click command out of a click or typer training script without running its training.
 
     uses_click(Path("train.py"))  -> True for a script that imports click or typer and has no argparse parser
-    command = capture_command("train.py")   # the click Command that `python train.py` would invoke
+    captured = capture_command("train.py")   # .command: the click Command `python train.py` invokes
 
 The script runs as `python train.py` would run it (as `__main__`, with an empty command line), except that the
 first `make_context` of a click Command raises instead of parsing: every way into a click command (`main()`,
@@ -19,7 +19,7 @@ import os
 import sys
 import types
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn, Set
+from typing import Any, Dict, List, NamedTuple, NoReturn, Set
 
 from clearml_hat.config.argparser.capture import _restored_state, _script_line
 from clearml_hat.config.argparser.missing_packages import StandInMetadata
@@ -39,12 +39,17 @@ _ARGPARSE_MARKERS = ("ArgumentParser", "parse_args", "parse_known_args")
 _COMMAND_MARKERS = {"command", "group", "Command", "Group", "Typer", "run"}
 
 
+class CapturedCommand(NamedTuple):
+    command: Any  # the click Command (a typer app's TyperCommand)
+    settings: Dict[str, Any]  # what the script handed make_context besides the argv: `main(auto_envvar_prefix=...)`
+
+
 class _CommandReached(BaseException):
     """Carries the command out of the script; a BaseException, so the script's `except Exception:` lets it pass."""
 
-    def __init__(self, command: Any) -> None:
+    def __init__(self, captured: CapturedCommand) -> None:
         super().__init__()
-        self.command = command
+        self.captured = captured
 
 
 def uses_click(script: Path) -> bool:
@@ -75,7 +80,7 @@ def _imported(tree: ast.Module) -> List[str]:
     return [name for name in _CORES if name in found]
 
 
-def capture_command(script: str | os.PathLike) -> Any:
+def capture_command(script: str | os.PathLike) -> CapturedCommand:
     """The click Command `python script` invokes (a typer app's too); HatError when the script fails before it or
     never invokes one."""
     path, shown = os.path.abspath(script), os.fspath(script)
@@ -100,7 +105,7 @@ def capture_command(script: str | os.PathLike) -> Any:
     return _run_until_command(code, path, shown, imported)
 
 
-def _run_until_command(code: types.CodeType, path: str, shown: str, imported: List[str]) -> Any:
+def _run_until_command(code: types.CodeType, path: str, shown: str, imported: List[str]) -> CapturedCommand:
     finder = StandInFinder(str(repo_root(Path(path))))
     module = types.ModuleType("__main__")
     module.__file__ = path
@@ -116,7 +121,7 @@ def _run_until_command(code: types.CodeType, path: str, shown: str, imported: Li
             problem = (f"{shown} ran to the end without invoking a click command; make `python {shown}` call its "
                        "command (`if __name__ == \"__main__\": main()`)")
         except _CommandReached as found:
-            return found.command
+            return found.captured
         except SystemExit as stop:
             problem = (f"{_script_line(stop, path, shown)} called sys.exit({stop.code!r}) before invoking its click "
                        f"command; `python {shown}` with no arguments must reach it")
@@ -135,8 +140,9 @@ class _make_context_stops:
         self.saved: Dict[Any, Any] = {}
 
     def __enter__(self) -> None:
-        def reach(command: Any, *args: Any, **kwargs: Any) -> NoReturn:
-            raise _CommandReached(command)
+        def reach(command: Any, info_name: Any = None, args: Any = None, parent: Any = None,
+                  **settings: Any) -> NoReturn:
+            raise _CommandReached(CapturedCommand(command, settings))
 
         for name in dict.fromkeys(core for top in self.imported for core in _CORES[top]):
             try:

@@ -1,7 +1,7 @@
 """click and typer as a config system (config/system.py): the parameters of the click Command a script invokes
 (a typer app or `typer.run(main)` is one too), read from `command.params` after capture (config/click_capture.py).
 
-    system = ClickSystem(Path("train.py"), capture_command("train.py"))
+    system = ClickSystem(Path("train.py"), capture_command("train.py"))   # capture: config/click_capture.py
     system.command_line({"learning_rate": 0.5, "shuffle": False, "layers": [8, 8]})
     # ["--learning-rate=0.5", "--no-shuffle", "--layer", "8", "--layer", "8"]
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set
 
 from clearml_hat.clearml import sdk_private
+from clearml_hat.config.click_capture import CapturedCommand
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
 from clearml_hat.values.yaml_config import closest_key
@@ -35,13 +36,15 @@ class ClickSystem:
     name = "click"
     nested = False
 
-    def __init__(self, script: Path, command: Any) -> None:
+    def __init__(self, script: Path, captured: CapturedCommand) -> None:
+        command = captured.command
         if hasattr(command, "commands"):
             names = ", ".join(sorted(command.commands)) or "none yet"
             raise HatError(f"{script} runs a click group with subcommands ({names}); the hat runs one click command: "
                            "give --script a script whose __main__ invokes that command itself")
         sdk_private.without_click_binding()  # before the first parse: ClearML's would undo the values under an agent
         self.command = command
+        self.settings = captured.settings  # `main(auto_envvar_prefix="TRAIN")`: envvars count for the defaults
         self.prog = script.name
         # The errors of typer's own copy of click (typer._click) or click's: the ones the command raises.
         self.errors = importlib.import_module(f"{_click_package(command)}.exceptions")
@@ -181,7 +184,7 @@ class ClickSystem:
 
     def _context(self, argv: List[str]) -> Any:
         """The command's own parse of argv (resilient: no prompts, no help exits); its `params` are the values."""
-        return self.command.make_context(self.prog, list(argv), resilient_parsing=True)
+        return self.command.make_context(self.prog, list(argv), **{**self.settings, "resilient_parsing": True})
 
 
 def _click_package(command: Any) -> str:

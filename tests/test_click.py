@@ -131,20 +131,39 @@ def test_check_names_an_unknown_key_a_wrong_type_a_bad_choice_and_a_missing_requ
         assert failed.stderr.strip().splitlines() == [f"hat.py: error: {line}"]
 
 
-def test_a_click_group_and_a_script_without_a_command_are_refused_and_capture_never_trains(tmp_path, offline_env):
+def test_a_click_groups_subcommand_is_the_command_key_and_its_options_reach_it(work, offline_env):
+    script = "click_group_train.py"
+    text = write_yaml(work, script, offline_env)
+    assert yaml.safe_load(text) == {"seed": 0, "command": None, "batch_size": None, "checkpoint": "last.pt",
+                                    "lr": 0.1, "amp": False}
+    assert "# null: each subcommand's own default (evaluate: 64, fit: 32)\nbatch_size: null\n" in text
+    assert "# with command: fit, also set: lr, batch_size, amp\n" in text
+    argv = print_argv(work, script, offline_env, "command=fit", "seed=3", "lr=0.5", "amp=true")
+    assert argv == ["--seed=3", "fit", "--lr=0.5", "--amp"]
+    got = bare(work, script, argv, offline_env)  # the hat's argv, judged by the script itself
+    assert got == bare(work, script, ["--seed", "3", "fit", "--lr", "0.5", "--amp"], offline_env)
+    assert got["batch_size"] == ["int", "32"], "fit's own default, not evaluate's"
+    argv = print_argv(work, script, offline_env, "command=evaluate", "checkpoint=-best.pt", "batch_size=8")
+    assert bare(work, script, argv, offline_env) == bare(
+        work, script, ["evaluate", "--batch-size", "8", "--", "-best.pt"], offline_env)
+    for override, line in [
+        ("seed=1", "command: a subcommand is required; set it to one of evaluate, fit"),
+        ("command=fit lr=0.5 checkpoint=x.pt", "checkpoint: belongs to subcommand 'evaluate', which is not chosen; "
+                                               "set command: evaluate or leave checkpoint at its default"),
+    ]:
+        failed = run_script([HAT, "--script", script, "--print_argv", *override.split()], offline_env, cwd=work)
+        assert failed.stderr.strip() == f"hat.py: error: {line}"
+
+
+def test_a_group_of_groups_and_a_script_without_a_command_are_refused_and_capture_never_trains(tmp_path,
+                                                                                               offline_env):
     (tmp_path / "train.py").write_text(
-        "import click\n\n@click.group()\ndef cli():\n    pass\n\n@cli.command()\ndef train():\n    pass\n\n"
-        "@cli.command()\ndef evaluate():\n    pass\n\nif __name__ == '__main__':\n    cli()\n")
-    (tmp_path / "one.py").write_text(
-        "import click\n\n@click.command()\n@click.option('--lr', default=0.1)\ndef main(lr):\n"
-        "    open('trained', 'w').close()\n\nif __name__ == '__main__':\n    main()\n")
+        "import click\n\n@click.group()\ndef cli():\n    pass\n\n@cli.group()\ndef db():\n    pass\n\n"
+        "@db.command()\ndef migrate():\n    open('trained', 'w').close()\n\nif __name__ == '__main__':\n    cli()\n")
     done = run_script([TO_YAML, "--script", "train.py"], offline_env, cwd=tmp_path)
     assert (done.returncode, done.stderr) == (2, (
-        "argparse_to_yaml.py: error: train.py runs a click group with subcommands (evaluate, train); the hat runs "
-        "one click command: give --script a script whose __main__ invokes that command itself\n"))
-    done = run_script([TO_YAML, "--script", "one.py", "-o", "c.yaml"], offline_env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert yaml.safe_load((tmp_path / "c.yaml").read_text()) == {"lr": 0.1}
+        "argparse_to_yaml.py: error: train.py: db is a group of its own (or the group chains its commands); the "
+        "hat runs a command or a group of commands: give --script a script that invokes one\n"))
     (tmp_path / "flat.py").write_text("import click\nclick.echo('training')\nopen('trained', 'w').close()\n")
     done = run_script([TO_YAML, "--script", "flat.py"], offline_env, cwd=tmp_path)
     assert (done.returncode, done.stderr) == (2, (

@@ -17,7 +17,7 @@ import importlib
 import os
 import typing
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Set
 
 from clearml_hat.clearml import sdk_private
 from clearml_hat.config.click_capture import CapturedCommand
@@ -28,50 +28,83 @@ from clearml_hat.values.yaml_values import same_value
 
 _NUMBER_TYPES = {"IntParamType": int, "IntRange": int, "FloatParamType": float, "FloatRange": float,
                  "BoolParamType": bool}
+COMMAND_KEY = "command"  # the key that picks a group's subcommand, as the argparse backend names it
+
+
+class _Level(NamedTuple):
+    """One command's parameters: the script's command, or a group and each of its subcommands."""
+
+    command: Any
+    params: Dict[str, Any]  # key -> click Parameter, in the command's order
+    switches: Dict[str, List[Any]]  # feature switches: the flags that write their flag_value to one key
+    empty: Any  # the command's context for an empty command line: its params are the defaults
 
 
 class ClickSystem:
-    """The parameters of one click Command (not a group: its subcommands are refused in one line)."""
+    """The parameters of the click command a script invokes; of a group, its own and each subcommand's, with the
+    subcommand picked by the `command` key (as for argparse subcommands). A group of groups is refused."""
 
     name = "click"
     nested = False
 
     def __init__(self, script: Path, captured: CapturedCommand) -> None:
-        command = captured.command
-        if hasattr(command, "commands"):
-            names = ", ".join(sorted(command.commands)) or "none yet"
-            raise HatError(f"{script} runs a click group with subcommands ({names}); the hat runs one click command: "
-                           "give --script a script whose __main__ invokes that command itself")
         sdk_private.without_click_binding()  # before the first parse: ClearML's would undo the values under an agent
-        self.command = command
-        self.settings = captured.settings  # `main(auto_envvar_prefix="TRAIN")`: envvars count for the defaults
         self.prog = script.name
+        self.settings = captured.settings  # `main(auto_envvar_prefix="TRAIN")`: envvars count for the defaults
         # The errors of typer's own copy of click (typer._click) or click's: the ones the command raises.
-        self.errors = importlib.import_module(f"{_click_package(command)}.exceptions")
+        self.errors = importlib.import_module(f"{_click_package(captured.command)}.exceptions")
+        self.top = _level(captured.command, self._context(captured.command, []))
+        self.subs: Dict[str, _Level] = {}
+        for name, sub in sorted(getattr(captured.command, "commands", {}).items()):
+            if hasattr(sub, "commands") or getattr(captured.command, "chain", False):
+                raise HatError(f"{script}: {name} is a group of its own (or the group chains its commands); the hat "
+                               "runs a command or a group of commands: give --script a script that invokes one")
+            self.subs[name] = _level(sub, sub.make_context(name, [], parent=self.top.empty, resilient_parsing=True))
+        if self.subs and COMMAND_KEY in self.top.params:
+            raise HatError(f"{script}: the group has an option named {COMMAND_KEY!r}, the key that picks its "
+                           "subcommand here; rename the option")
         self.params: Dict[str, Any] = {}
-        self.switches: Dict[str, List[Any]] = {}  # feature switches: flags that write their flag_value to one name
-        for param in command.params:
-            if param.expose_value and param.name:
-                self.params.setdefault(param.name, param)
-                if _is_option(param) and param.is_flag and _scalar_type(param) is str:
-                    self.switches.setdefault(param.name, []).append(param)
-        self.empty = self._context([])  # what click resolves for an empty command line
-        self.defaults = {key: yaml_value(self.empty.params.get(key)) for key in self.params}
+        self.defaults: Dict[str, Any] = {}
+        self.notes: Dict[str, str] = {}
+        for level in [self.top, *self.subs.values()]:
+            for key, param in level.params.items():
+                self.params.setdefault(key, param)
+                self.defaults.setdefault(key, yaml_value(level.empty.params.get(key)))
+        for key in self.params:
+            # A key of several subcommands with different defaults is null: each then gets its own default.
+            own = {name: yaml_value(sub.empty.params.get(key)) for name, sub in self.subs.items() if key in sub.params}
+            if any(not same_value(value, next(iter(own.values()))) for value in own.values()):
+                self.defaults[key] = None
+                self.notes[key] = "null: each subcommand's own default (" + ", ".join(
+                    f"{name}: {value}" for name, value in own.items()) + ")"
 
     def describe(self) -> List[KeyDoc]:
-        return [KeyDoc(key, self.defaults[key], help=" ".join((getattr(param, "help", None) or "").split()),
-                       choices=self._switch_values(key) or _choices(param),
-                       required=bool(param.required) and self.defaults[key] is None,
-                       flags=tuple(param.opts + param.secondary_opts) if _is_option(param) else ())
-                for key, param in self.params.items()]
+        docs = [self._doc(self.top, key) for key in self.top.params]
+        if self.subs:
+            docs.append(KeyDoc(COMMAND_KEY, None, help="the subcommand to run", choices=list(self.subs),
+                               required=True, subcommands={name: list(sub.params) for name, sub in self.subs.items()}))
+        seen = set(self.top.params)
+        for name, sub in self.subs.items():
+            docs += [self._doc(sub, key, name) for key in sub.params if key not in seen]
+            seen |= set(sub.params)
+        return docs
+
+    def _doc(self, level: _Level, key: str, subcommand: str = "") -> KeyDoc:
+        param = level.params[key]
+        return KeyDoc(key, self.defaults[key], help=" ".join((getattr(param, "help", None) or "").split()),
+                      choices=_switch_values(level, key) or _choices(param),
+                      required=bool(param.required) and self.defaults[key] is None,
+                      flags=tuple(param.opts + param.secondary_opts) if _is_option(param) else (),
+                      subcommand=subcommand, note=self.notes.get(key, ""))
 
     def known_keys(self) -> List[str]:
-        return list(self.params)
+        return list(self.params) + ([COMMAND_KEY] if self.subs else [])
 
     def text_keys(self) -> Set[str]:
         """Every key whose values are text: a choice `no` or a name `1.10` stays that text (a mixed tuple is typed
         item by item, as YAML reads it)."""
-        return {key for key, param in self.params.items() if _scalar_type(param) is str}
+        texts = {key for key, param in self.params.items() if _scalar_type(param) is str}
+        return texts | ({COMMAND_KEY} if self.subs else set())
 
     def typed(self, values: dict) -> dict:
         return {key: _typed(value, _scalar_type(self.params[key])) if key in self.params else value
@@ -85,106 +118,168 @@ class ClickSystem:
         return kind if kind in (int, float) else None
 
     def check(self, values: dict) -> Checked:
-        problems = []
-        for key, value in values.items():
-            if key not in self.params:
-                close = closest_key(key, list(self.params))
-                fix = f"did you mean {close!r}?" if close else "remove it"
-                problems.append(f"{key}: the click command has no such parameter; {fix}")
-            elif value is None:  # not passed: fine unless click has no value of its own either (an envvar)
-                if self.params[key].required and self.defaults[key] is None:
-                    problems.append(f"{key}: the script requires a value ({_shown(self.params[key])}); give one")
-            else:
-                problems += self._value_problems(key, value)
-        for key, param in self.params.items():
-            if key not in values and param.required and self.defaults[key] is None:
-                problems.append(f"{key}: the script requires a value ({_shown(param)}); give one")
+        problems = [self._unknown(key) for key in values if key not in self.known_keys()]
+        levels = [self.top]
+        if self.subs:
+            chosen = values.get(COMMAND_KEY)
+            if chosen is None or str(chosen) not in self.subs:
+                names = ", ".join(self.subs)
+                problems.append(f"{COMMAND_KEY}: a subcommand is required; set it to one of {names}" if chosen is None
+                                else f"{COMMAND_KEY}: {chosen!r} is not a subcommand; use one of {names}")
+                return Checked(problems, [])
+            levels.append(self.subs[str(chosen)])
+            problems += self._not_chosen(values, levels)
+        for level in levels:
+            for key, param in level.params.items():
+                value = values.get(key)
+                if value is not None:
+                    problems += _value_problems(self.errors, level, key, value, self.defaults[key])
+                elif param.required and self.defaults[key] is None:  # click has no value of its own (an envvar)
+                    problems.append(f"{key}: the script requires a value ({_shown(param)}); give one")
         return Checked(problems, [])
 
-    def _value_problems(self, key: str, value: Any) -> List[str]:
-        """What click itself says of the value, as the command line would hand it over."""
-        param = self.params[key]
-        if _is_bool_flag(param) and not isinstance(value, bool):
-            return [f"{key}: {value!r} is not true or false ({_shown(param)} is a flag); give true or false"]
-        switched = self._switch_values(key)
-        if switched and not any(same_value(value, option) for option in switched + [self.defaults[key]]):
-            flags = ", ".join(opt for switch in self.switches[key] for opt in switch.opts)
-            return [f"{key}: {value!r} is no flag's value ({flags}); choose one of {', '.join(map(str, switched))}"]
-        if (param.multiple or param.nargs != 1) and not isinstance(value, list):
-            return [f"{key}: {value!r} is one value where {_shown(param)} takes a list; give a list"]
-        try:
-            param.process_value(self.empty, _raw(param, value))
-        except self.errors.UsageError as error:
-            fix = f"choose one of {', '.join(map(str, _choices(param) or []))}" if _choices(param) else \
-                "give a value of that type"
-            return [f"{key}: {' '.join(error.message.split()).rstrip('.')} ({_shown(param)}); {fix}"]
-        return []
+    def _unknown(self, key: str) -> str:
+        close = closest_key(key, self.known_keys())
+        fix = f"did you mean {close!r}?" if close else "remove it"
+        return f"{key}: the click command has no such parameter; {fix}"
+
+    def _not_chosen(self, values: dict, levels: List[_Level]) -> List[str]:
+        """Values changed for the options of a subcommand that is not chosen: they would not reach the script."""
+        own = {key for level in levels for key in level.params}
+        problems = []
+        for key in self.params:
+            if key in own or values.get(key) is None or same_value(values[key], self.defaults[key]):
+                continue
+            name = next(name for name, sub in self.subs.items() if key in sub.params)
+            problems.append(f"{key}: belongs to subcommand {name!r}, which is not chosen; set {COMMAND_KEY}: {name} "
+                            f"or leave {key} at its default")
+        return problems
 
     def command_line(self, values: dict, pinned: Iterable[str] = ()) -> List[str]:
-        """Options in the script's order, then the positionals; parsed back to prove the script gets values."""
+        """The group's part, the subcommand's name and its part, each options in the command's order, then the
+        positionals; parsed back to prove the script gets values."""
         given = {key: value for key, value in values.items() if value is not None}
         problems = self.check(given).problems
         if problems:
             raise HatError("\n".join(problems))
-        options: List[str] = []
-        for key, param in self.params.items():
-            if key in given and _is_option(param):
-                options += self._option_tokens(key, param, given[key])
-        argv = options + self._positional_tokens(given)
-        back = self._context(argv).params
-        for key, value in given.items():
-            # What click makes of this value alone (a custom type's own conversion included) must be what it
-            # makes of it within the whole command line.
-            param = self.params[key]
-            wanted = yaml_value(param.process_value(self.empty, _raw(param, _typed(value, _scalar_type(param)))))
-            got = yaml_value(back.get(key))
-            if not same_value(got, wanted):
-                raise HatError(f"{key}: click reads {' '.join(argv)!r} as {key}={got!r}, not {wanted!r}; write the "
-                               "value as the option takes it")
+        argv = self._tokens(self.top, given)
+        levels = [self.top]
+        if self.subs:
+            name = str(given[COMMAND_KEY])
+            levels.append(self.subs[name])
+            argv += [name, *self._tokens(self.subs[name], given)]
+        self._prove(argv, given, levels)
         return argv
 
-    def _option_tokens(self, key: str, param: Any, value: Any) -> List[str]:
-        flag = next((opt for opt in param.opts if opt.startswith("--")), param.opts[0])
-        if getattr(param, "count", False):
-            return [flag] * int(value)
-        if param.is_flag:
-            for switch in self.switches.get(key, [param]):
-                if same_value(value, yaml_value(_flag_value(switch))):
-                    return [next((opt for opt in switch.opts if opt.startswith("--")), switch.opts[0])]
-            if param.secondary_opts:
-                return [param.secondary_opts[0]]
-            if same_value(value, self.defaults[key]):
-                return []
-            raise HatError(f"{key}: {value!r} cannot be said on the command line ({flag} has no off switch); leave "
-                           "it at its default")
-        if param.multiple:
-            if not value and self.defaults[key]:
-                raise HatError(f"{key}: an empty list cannot be said on the command line (click gives the default "
-                               f"{self.defaults[key]!r} when {flag} is not given); give at least one value")
-            return [token for item in value for token in [flag, *_tokens(param, item)]]
-        if param.nargs == 1 and flag.startswith("--"):
-            return [f"{flag}={_token(value)}"]  # `--lr=-0.5`: a value that starts with a dash stays a value
-        return [flag, *_tokens(param, value)]
+    def _tokens(self, level: _Level, given: dict) -> List[str]:
+        options = [token for key, param in level.params.items() if key in given and _is_option(param)
+                   for token in _option_tokens(level, key, given[key], self.defaults[key])]
+        return options + _positional_tokens(level, given, self.defaults)
 
-    def _switch_values(self, key: str) -> List[Any]:
-        """The values the feature switches of key give (`--upper`/`--lower` writing 'upper'/'lower' to `case`)."""
-        return [yaml_value(_flag_value(switch)) for switch in self.switches.get(key, [])]
+    def _prove(self, argv: List[str], given: dict, levels: List[_Level]) -> None:
+        """Parse argv as the script will: each value must be what click makes of the value alone (a custom
+        type's own conversion included)."""
+        context = self._context(self.top.command, argv)
+        parsed = [context.params]
+        if self.subs:
+            rest = list(getattr(context, "_protected_args", None) or []) + list(context.args)
+            name, sub, rest = self.top.command.resolve_command(context, rest)
+            if name != given[COMMAND_KEY]:
+                raise HatError(f"{COMMAND_KEY}: click reads {' '.join(argv)!r} as the subcommand {name!r}, not "
+                               f"{given[COMMAND_KEY]!r}; check the group's options")
+            parsed.append(sub.make_context(name, rest, parent=context, resilient_parsing=True).params)
+        for level, back in zip(levels, parsed):
+            for key, param in level.params.items():
+                if key not in given:
+                    continue
+                wanted = yaml_value(param.process_value(level.empty, _raw(param, _typed(given[key],
+                                                                                         _scalar_type(param)))))
+                got = yaml_value(back.get(key))
+                if not same_value(got, wanted):
+                    raise HatError(f"{key}: click reads {' '.join(argv)!r} as {key}={got!r}, not {wanted!r}; write "
+                                   "the value as the option takes it")
 
-    def _positional_tokens(self, given: dict) -> List[str]:
-        """Positionals up to the last one given; one before it that is not given is written at its default."""
-        arguments = [key for key, param in self.params.items() if not _is_option(param)]
-        last = max((index for index, key in enumerate(arguments) if key in given), default=-1)
-        tokens: List[str] = []
-        for key in arguments[:last + 1]:
-            value = given.get(key, self.defaults[key])
-            if value is None:
-                raise HatError(f"{key}: the positional has no value, so the ones after it cannot be given; give it")
-            tokens += _tokens(self.params[key], value)
-        return (["--"] if any(token.startswith("-") for token in tokens) else []) + tokens
-
-    def _context(self, argv: List[str]) -> Any:
+    def _context(self, command: Any, argv: List[str]) -> Any:
         """The command's own parse of argv (resilient: no prompts, no help exits); its `params` are the values."""
-        return self.command.make_context(self.prog, list(argv), **{**self.settings, "resilient_parsing": True})
+        return command.make_context(self.prog, list(argv), **{**self.settings, "resilient_parsing": True})
+
+
+def _level(command: Any, empty: Any) -> _Level:
+    params: Dict[str, Any] = {}
+    switches: Dict[str, List[Any]] = {}
+    for param in command.params:
+        if param.expose_value and param.name:
+            params.setdefault(param.name, param)
+            if _is_option(param) and param.is_flag and _scalar_type(param) is str:
+                switches.setdefault(param.name, []).append(param)
+    return _Level(command, params, switches, empty)
+
+
+def _value_problems(errors: Any, level: _Level, key: str, value: Any, default: Any) -> List[str]:
+    """What click itself says of the value, as the command line would hand it over."""
+    param = level.params[key]
+    if _is_bool_flag(param) and not isinstance(value, bool):
+        return [f"{key}: {value!r} is not true or false ({_shown(param)} is a flag); give true or false"]
+    switched = _switch_values(level, key)
+    if switched and not any(same_value(value, option) for option in switched + [default]):
+        flags = ", ".join(opt for switch in level.switches[key] for opt in switch.opts)
+        return [f"{key}: {value!r} is no flag's value ({flags}); choose one of {', '.join(map(str, switched))}"]
+    if (param.multiple or param.nargs != 1) and not isinstance(value, list):
+        return [f"{key}: {value!r} is one value where {_shown(param)} takes a list; give a list"]
+    try:
+        param.process_value(level.empty, _raw(param, value))
+    except errors.UsageError as error:
+        fix = f"choose one of {', '.join(map(str, _choices(param) or []))}" if _choices(param) else \
+            "give a value of that type"
+        return [f"{key}: {' '.join(error.message.split()).rstrip('.')} ({_shown(param)}); {fix}"]
+    return []
+
+
+def _option_tokens(level: _Level, key: str, value: Any, default: Any) -> List[str]:
+    param = level.params[key]
+    flag = _long(param)
+    if getattr(param, "count", False):
+        return [flag] * int(value)
+    if param.is_flag:
+        for switch in level.switches.get(key, [param]):
+            if same_value(value, yaml_value(_flag_value(switch))):
+                return [_long(switch)]
+        if param.secondary_opts:
+            return [param.secondary_opts[0]]
+        if same_value(value, default):
+            return []
+        raise HatError(f"{key}: {value!r} cannot be said on the command line ({flag} has no off switch); leave "
+                       "it at its default")
+    if param.multiple:
+        if not value and default:
+            raise HatError(f"{key}: an empty list cannot be said on the command line (click gives the default "
+                           f"{default!r} when {flag} is not given); give at least one value")
+        return [token for item in value for token in [flag, *_tokens(param, item)]]
+    if param.nargs == 1 and flag.startswith("--"):
+        return [f"{flag}={_token(value)}"]  # `--lr=-0.5`: a value that starts with a dash stays a value
+    return [flag, *_tokens(param, value)]
+
+
+def _long(param: Any) -> str:
+    return next((opt for opt in param.opts if opt.startswith("--")), param.opts[0])
+
+
+def _switch_values(level: _Level, key: str) -> List[Any]:
+    """The values the feature switches of key give (`--upper`/`--lower` writing 'upper'/'lower' to `case`)."""
+    return [yaml_value(_flag_value(switch)) for switch in level.switches.get(key, [])]
+
+
+def _positional_tokens(level: _Level, given: dict, defaults: dict) -> List[str]:
+    """Positionals up to the last one given; one before it that is not given is written at its default."""
+    arguments = [key for key, param in level.params.items() if not _is_option(param)]
+    last = max((index for index, key in enumerate(arguments) if key in given), default=-1)
+    tokens: List[str] = []
+    for key in arguments[:last + 1]:
+        value = given.get(key, defaults[key])
+        if value is None:
+            raise HatError(f"{key}: the positional has no value, so the ones after it cannot be given; give it")
+        tokens += _tokens(level.params[key], value)
+    return (["--"] if any(token.startswith("-") for token in tokens) else []) + tokens
 
 
 def _click_package(command: Any) -> str:

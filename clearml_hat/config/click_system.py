@@ -60,6 +60,8 @@ class ClickSystem:
                 raise HatError(f"{script}: {name} is a group of its own (or the group chains its commands); the hat "
                                "runs a command or a group of commands: give --script a script that invokes one")
             self.subs[name] = _level(sub, sub.make_context(name, [], parent=self.top.empty, resilient_parsing=True))
+        # `invoke_without_command=True`: the group runs alone too, so no subcommand is needed.
+        self.command_required = not getattr(captured.command, "invoke_without_command", False)
         if self.subs and COMMAND_KEY in self.top.params:
             raise HatError(f"{script}: the group has an option named {COMMAND_KEY!r}, the key that picks its "
                            "subcommand here; rename the option")
@@ -82,7 +84,8 @@ class ClickSystem:
         docs = [self._doc(self.top, key) for key in self.top.params]
         if self.subs:
             docs.append(KeyDoc(COMMAND_KEY, None, help="the subcommand to run", choices=list(self.subs),
-                               required=True, subcommands={name: list(sub.params) for name, sub in self.subs.items()}))
+                               required=self.command_required,
+                               subcommands={name: list(sub.params) for name, sub in self.subs.items()}))
         seen = set(self.top.params)
         for name, sub in self.subs.items():
             docs += [self._doc(sub, key, name) for key in sub.params if key not in seen]
@@ -120,15 +123,15 @@ class ClickSystem:
     def check(self, values: dict) -> Checked:
         problems = [self._unknown(key) for key in values if key not in self.known_keys()]
         levels = [self.top]
-        if self.subs:
-            chosen = values.get(COMMAND_KEY)
+        chosen = values.get(COMMAND_KEY)
+        if self.subs and (chosen is not None or self.command_required):
             if chosen is None or str(chosen) not in self.subs:
                 names = ", ".join(self.subs)
                 problems.append(f"{COMMAND_KEY}: a subcommand is required; set it to one of {names}" if chosen is None
                                 else f"{COMMAND_KEY}: {chosen!r} is not a subcommand; use one of {names}")
                 return Checked(problems, [])
             levels.append(self.subs[str(chosen)])
-            problems += self._not_chosen(values, levels)
+        problems += self._not_chosen(values, levels)
         for level in levels:
             for key, param in level.params.items():
                 value = values.get(key)
@@ -164,7 +167,7 @@ class ClickSystem:
             raise HatError("\n".join(problems))
         argv = self._tokens(self.top, given)
         levels = [self.top]
-        if self.subs:
+        if COMMAND_KEY in given:
             name = str(given[COMMAND_KEY])
             levels.append(self.subs[name])
             argv += [name, *self._tokens(self.subs[name], given)]
@@ -181,7 +184,7 @@ class ClickSystem:
         type's own conversion included)."""
         context = self._context(self.top.command, argv)
         parsed = [context.params]
-        if self.subs:
+        if len(levels) > 1:
             rest = list(getattr(context, "_protected_args", None) or []) + list(context.args)
             name, sub, rest = self.top.command.resolve_command(context, rest)
             if name != given[COMMAND_KEY]:

@@ -1,5 +1,6 @@
 """click and typer as a config system (config/system.py): the parameters of the click Command a script invokes
-(a typer app or `typer.run(main)` is one too), read from `command.params` after capture (config/click_capture.py).
+(a typer app or `typer.run(main)` is one too), read from `command.params` after capture (config/click_capture.py);
+for a group, its own parameters, a `command` key that picks the subcommand, and each subcommand's parameters.
 
     system = ClickSystem(Path("train.py"), capture_command("train.py"))   # capture: config/click_capture.py
     system.command_line({"learning_rate": 0.5, "shuffle": False, "layers": [8, 8]})
@@ -54,12 +55,7 @@ class ClickSystem:
         # The errors of typer's own copy of click (typer._click) or click's: the ones the command raises.
         self.errors = importlib.import_module(f"{_click_package(captured.command)}.exceptions")
         self.top = _level(captured.command, self._context(captured.command, []))
-        self.subs: Dict[str, _Level] = {}
-        for name, sub in sorted(getattr(captured.command, "commands", {}).items()):
-            if hasattr(sub, "commands") or getattr(captured.command, "chain", False):
-                raise HatError(f"{script}: {name} is a group of its own (or the group chains its commands); the hat "
-                               "runs a command or a group of commands: give --script a script that invokes one")
-            self.subs[name] = _level(sub, sub.make_context(name, [], parent=self.top.empty, resilient_parsing=True))
+        self.subs = _subcommands(script, captured.command, self.top.empty)
         # `invoke_without_command=True`: the group runs alone too, so no subcommand is needed.
         self.command_required = not getattr(captured.command, "invoke_without_command", False)
         if self.subs and COMMAND_KEY in self.top.params:
@@ -67,18 +63,23 @@ class ClickSystem:
                            "subcommand here; rename the option")
         self.params: Dict[str, Any] = {}
         self.defaults: Dict[str, Any] = {}
-        self.notes: Dict[str, str] = {}
         for level in [self.top, *self.subs.values()]:
             for key, param in level.params.items():
                 self.params.setdefault(key, param)
                 self.defaults.setdefault(key, yaml_value(level.empty.params.get(key)))
+        self.notes = self._shared_defaults()
+
+    def _shared_defaults(self) -> Dict[str, str]:
+        """A key of several subcommands with different defaults is null, so each gets its own default; the notes
+        that say so."""
+        notes = {}
         for key in self.params:
-            # A key of several subcommands with different defaults is null: each then gets its own default.
             own = {name: yaml_value(sub.empty.params.get(key)) for name, sub in self.subs.items() if key in sub.params}
             if any(not same_value(value, next(iter(own.values()))) for value in own.values()):
                 self.defaults[key] = None
-                self.notes[key] = "null: each subcommand's own default (" + ", ".join(
+                notes[key] = "null: each subcommand's own default (" + ", ".join(
                     f"{name}: {value}" for name, value in own.items()) + ")"
+        return notes
 
     def describe(self) -> List[KeyDoc]:
         docs = [self._doc(self.top, key) for key in self.top.params]
@@ -205,6 +206,17 @@ class ClickSystem:
     def _context(self, command: Any, argv: List[str]) -> Any:
         """The command's own parse of argv (resilient: no prompts, no help exits); its `params` are the values."""
         return command.make_context(self.prog, list(argv), **{**self.settings, "resilient_parsing": True})
+
+
+def _subcommands(script: Path, group: Any, parent: Any) -> Dict[str, _Level]:
+    """Each subcommand of a group, by name (none for a command); HatError for a group of groups or a chain."""
+    subs = {}
+    for name, sub in sorted(getattr(group, "commands", {}).items()):
+        if hasattr(sub, "commands") or getattr(group, "chain", False):
+            raise HatError(f"{script}: {name} is a group of its own (or the group chains its commands); the hat "
+                           "runs a command or a group of commands: give --script a script that invokes one")
+        subs[name] = _level(sub, sub.make_context(name, [], parent=parent, resilient_parsing=True))
+    return subs
 
 
 def _level(command: Any, empty: Any) -> _Level:

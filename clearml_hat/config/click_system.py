@@ -13,22 +13,30 @@ with the command's own `make_context`: each value the script gets must be the on
 """
 from __future__ import annotations
 
-import enum
 import importlib
-import os
-import typing
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Set
 
 from clearml_hat.clearml import sdk_private
 from clearml_hat.config.click_capture import CapturedCommand
+from clearml_hat.config.click_params import (
+    choices_of,
+    flag_value,
+    is_bool_flag,
+    is_option,
+    raw_value,
+    scalar_type,
+    shown,
+    text_of,
+    texts_of,
+    typed_value,
+    yaml_value,
+)
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
 from clearml_hat.values.yaml_config import closest_key
 from clearml_hat.values.yaml_values import same_value
 
-_NUMBER_TYPES = {"IntParamType": int, "IntRange": int, "FloatParamType": float, "FloatRange": float,
-                 "BoolParamType": bool}
 COMMAND_KEY = "command"  # the key that picks a group's subcommand, as the argparse backend names it
 
 
@@ -96,9 +104,9 @@ class ClickSystem:
     def _doc(self, level: _Level, key: str, subcommand: str = "") -> KeyDoc:
         param = level.params[key]
         return KeyDoc(key, self.defaults[key], help=" ".join((getattr(param, "help", None) or "").split()),
-                      choices=_switch_values(level, key) or _choices(param),
+                      choices=_switch_values(level, key) or choices_of(param),
                       required=bool(param.required) and self.defaults[key] is None,
-                      flags=tuple(param.opts + param.secondary_opts) if _is_option(param) else (),
+                      flags=tuple(param.opts + param.secondary_opts) if is_option(param) else (),
                       subcommand=subcommand, note=self.notes.get(key, ""))
 
     def known_keys(self) -> List[str]:
@@ -107,18 +115,18 @@ class ClickSystem:
     def text_keys(self) -> Set[str]:
         """Every key whose values are text: a choice `no` or a name `1.10` stays that text (a mixed tuple is typed
         item by item, as YAML reads it)."""
-        texts = {key for key, param in self.params.items() if _scalar_type(param) is str}
+        texts = {key for key, param in self.params.items() if scalar_type(param) is str}
         return texts | ({COMMAND_KEY} if self.subs else set())
 
     def typed(self, values: dict) -> dict:
-        return {key: _typed(value, _scalar_type(self.params[key])) if key in self.params else value
+        return {key: typed_value(value, scalar_type(self.params[key])) if key in self.params else value
                 for key, value in values.items()}
 
     def number_type(self, key: str) -> Optional[type]:
         param = self.params.get(key)
         if param is None or param.multiple or param.nargs != 1:
             return None
-        kind = _scalar_type(param)
+        kind = scalar_type(param)
         return kind if kind in (int, float) else None
 
     def check(self, values: dict) -> Checked:
@@ -139,7 +147,7 @@ class ClickSystem:
                 if value is not None:
                     problems += _value_problems(self.errors, level, key, value, self.defaults[key])
                 elif param.required and self.defaults[key] is None:  # click has no value of its own (an envvar)
-                    problems.append(f"{key}: the script requires a value ({_shown(param)}); give one")
+                    problems.append(f"{key}: the script requires a value ({shown(param)}); give one")
         return Checked(problems, [])
 
     def _unknown(self, key: str) -> str:
@@ -176,7 +184,7 @@ class ClickSystem:
         return argv
 
     def _tokens(self, level: _Level, given: dict) -> List[str]:
-        options = [token for key, param in level.params.items() if key in given and _is_option(param)
+        options = [token for key, param in level.params.items() if key in given and is_option(param)
                    for token in _option_tokens(level, key, given[key], self.defaults[key])]
         return options + _positional_tokens(level, given, self.defaults)
 
@@ -196,8 +204,8 @@ class ClickSystem:
             for key, param in level.params.items():
                 if key not in given:
                     continue
-                wanted = yaml_value(param.process_value(level.empty, _raw(param, _typed(given[key],
-                                                                                         _scalar_type(param)))))
+                wanted = yaml_value(param.process_value(level.empty, raw_value(param, typed_value(given[key],
+                                                                                         scalar_type(param)))))
                 got = yaml_value(back.get(key))
                 if not same_value(got, wanted):
                     raise HatError(f"{key}: click reads {' '.join(argv)!r} as {key}={got!r}, not {wanted!r}; write "
@@ -225,7 +233,7 @@ def _level(command: Any, empty: Any) -> _Level:
     for param in command.params:
         if param.expose_value and param.name:
             params.setdefault(param.name, param)
-            if _is_option(param) and param.is_flag and _scalar_type(param) is str:
+            if is_option(param) and param.is_flag and scalar_type(param) is str:
                 switches.setdefault(param.name, []).append(param)
     return _Level(command, params, switches, empty)
 
@@ -233,20 +241,20 @@ def _level(command: Any, empty: Any) -> _Level:
 def _value_problems(errors: Any, level: _Level, key: str, value: Any, default: Any) -> List[str]:
     """What click itself says of the value, as the command line would hand it over."""
     param = level.params[key]
-    if _is_bool_flag(param) and not isinstance(value, bool):
-        return [f"{key}: {value!r} is not true or false ({_shown(param)} is a flag); give true or false"]
+    if is_bool_flag(param) and not isinstance(value, bool):
+        return [f"{key}: {value!r} is not true or false ({shown(param)} is a flag); give true or false"]
     switched = _switch_values(level, key)
     if switched and not any(same_value(value, option) for option in switched + [default]):
         flags = ", ".join(opt for switch in level.switches[key] for opt in switch.opts)
         return [f"{key}: {value!r} is no flag's value ({flags}); choose one of {', '.join(map(str, switched))}"]
     if (param.multiple or param.nargs != 1) and not isinstance(value, list):
-        return [f"{key}: {value!r} is one value where {_shown(param)} takes a list; give a list"]
+        return [f"{key}: {value!r} is one value where {shown(param)} takes a list; give a list"]
     try:
-        param.process_value(level.empty, _raw(param, value))
+        param.process_value(level.empty, raw_value(param, value))
     except errors.UsageError as error:
-        fix = f"choose one of {', '.join(map(str, _choices(param) or []))}" if _choices(param) else \
+        fix = f"choose one of {', '.join(map(str, choices_of(param) or []))}" if choices_of(param) else \
             "give a value of that type"
-        return [f"{key}: {' '.join(error.message.split()).rstrip('.')} ({_shown(param)}); {fix}"]
+        return [f"{key}: {' '.join(error.message.split()).rstrip('.')} ({shown(param)}); {fix}"]
     return []
 
 
@@ -257,7 +265,7 @@ def _option_tokens(level: _Level, key: str, value: Any, default: Any) -> List[st
         return [flag] * int(value)
     if param.is_flag:
         for switch in level.switches.get(key, [param]):
-            if same_value(value, yaml_value(_flag_value(switch))):
+            if same_value(value, yaml_value(flag_value(switch))):
                 return [_long(switch)]
         if param.secondary_opts:
             return [param.secondary_opts[0]]
@@ -269,10 +277,10 @@ def _option_tokens(level: _Level, key: str, value: Any, default: Any) -> List[st
         if not value and default:
             raise HatError(f"{key}: an empty list cannot be said on the command line (click gives the default "
                            f"{default!r} when {flag} is not given); give at least one value")
-        return [token for item in value for token in [flag, *_tokens(param, item)]]
+        return [token for item in value for token in [flag, *texts_of(param, item)]]
     if param.nargs == 1 and flag.startswith("--"):
-        return [f"{flag}={_token(value)}"]  # `--lr=-0.5`: a value that starts with a dash stays a value
-    return [flag, *_tokens(param, value)]
+        return [f"{flag}={text_of(value)}"]  # `--lr=-0.5`: a value that starts with a dash stays a value
+    return [flag, *texts_of(param, value)]
 
 
 def _long(param: Any) -> str:
@@ -281,19 +289,19 @@ def _long(param: Any) -> str:
 
 def _switch_values(level: _Level, key: str) -> List[Any]:
     """The values the feature switches of key give (`--upper`/`--lower` writing 'upper'/'lower' to `case`)."""
-    return [yaml_value(_flag_value(switch)) for switch in level.switches.get(key, [])]
+    return [yaml_value(flag_value(switch)) for switch in level.switches.get(key, [])]
 
 
 def _positional_tokens(level: _Level, given: dict, defaults: dict) -> List[str]:
     """Positionals up to the last one given; one before it that is not given is written at its default."""
-    arguments = [key for key, param in level.params.items() if not _is_option(param)]
+    arguments = [key for key, param in level.params.items() if not is_option(param)]
     last = max((index for index, key in enumerate(arguments) if key in given), default=-1)
     tokens: List[str] = []
     for key in arguments[:last + 1]:
         value = given.get(key, defaults[key])
         if value is None:
             raise HatError(f"{key}: the positional has no value, so the ones after it cannot be given; give it")
-        tokens += _tokens(level.params[key], value)
+        tokens += texts_of(level.params[key], value)
     return (["--"] if any(token.startswith("-") for token in tokens) else []) + tokens
 
 
@@ -303,105 +311,3 @@ def _click_package(command: Any) -> str:
         if base.__name__ == "Command" and base.__module__.endswith(".core"):
             return base.__module__.rpartition(".")[0]
     return "click"
-
-
-def _is_bool_flag(param: Any) -> bool:
-    """`--fp16`, `--shuffle/--no-shuffle` (typer's options have no is_bool_flag: their flags are all bool)."""
-    return _is_option(param) and param.is_flag and not getattr(param, "count", False) and \
-        getattr(param, "is_bool_flag", True)
-
-
-def _flag_value(param: Any) -> Any:
-    """What a flag gives when present: True, or a feature switch's own value (`flag_value='upper'`)."""
-    return True if _is_bool_flag(param) else param.flag_value
-
-
-def _is_option(param: Any) -> bool:
-    return param.param_type_name == "option"
-
-
-def _shown(param: Any) -> str:
-    return "/".join(param.opts + param.secondary_opts) if _is_option(param) else f"the positional {param.name}"
-
-
-def _choices(param: Any) -> Optional[list]:
-    """A Choice's options (a typer Enum's values), as YAML values."""
-    descriptor = getattr(param, "type_descriptor", None)
-    choices = getattr(descriptor, "choices", None) if descriptor is not None else \
-        getattr(getattr(param, "type", None), "choices", None)
-    return [yaml_value(choice) for choice in choices] if choices else None
-
-
-def _scalar_type(param: Any) -> Optional[type]:
-    """int, float, bool or str for one value of the parameter (an item of a list); None when unknown."""
-    if _is_bool_flag(param):
-        return bool
-    if _is_option(param) and param.is_flag and not getattr(param, "count", False):
-        return str
-    if _is_option(param) and getattr(param, "count", False):
-        return int
-    descriptor = getattr(param, "type_descriptor", None)  # typer 0.20+: the function's annotation
-    if descriptor is not None:
-        return _annotation_type(descriptor.annotation)
-    name = type(getattr(param, "type", None)).__name__
-    return _NUMBER_TYPES.get(name, str) if name != "Tuple" else None
-
-
-def _annotation_type(annotation: Any) -> Optional[type]:
-    """The type of one value of a typer annotation: int for Optional[int] and List[int], str for Literal['a', 'b'];
-    None when they differ (Tuple[int, str])."""
-    arguments = [argument for argument in typing.get_args(annotation) if argument is not type(None)]
-    if repr(typing.get_origin(annotation)).endswith(".Literal"):  # typing's or typing_extensions'
-        kinds = {type(argument) for argument in arguments}
-        return kinds.pop() if len(kinds) == 1 else None
-    if typing.get_origin(annotation) is not None:
-        return _annotation_type(arguments[0]) if len(set(arguments)) == 1 else None
-    if annotation in (int, float, bool):
-        return annotation
-    return str if isinstance(annotation, type) else None
-
-
-def yaml_value(value: Any) -> Any:
-    """A value click handed the script as a YAML value: an Enum as its value, a Path as text, a tuple a list."""
-    if isinstance(value, enum.Enum):  # before str: typer's choices are `class Optimizer(str, Enum)`
-        return yaml_value(value.value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, (tuple, list)):
-        return [yaml_value(item) for item in value]
-    return str(value)
-
-
-def _typed(value: Any, kind: Optional[type]) -> Any:
-    """10 for an int option given 10.0, 1.0 for a float option given 1; lists item by item."""
-    if isinstance(value, list):
-        return [_typed(item, kind) for item in value]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    if kind is float:
-        return float(value)
-    return int(value) if kind is int and float(value).is_integer() else value
-
-
-def _token(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def _tokens(param: Any, value: Any) -> List[str]:
-    return [_token(item) for item in value] if isinstance(value, list) else [_token(value)]
-
-
-def _raw(param: Any, value: Any) -> Any:
-    """The value as click's parser hands it to the parameter: text, a tuple of texts for nargs and multiple."""
-    def one(item: Any) -> Any:
-        return tuple(_tokens(param, item)) if param.nargs != 1 else _token(item)
-
-    if _is_option(param) and param.is_flag:
-        return value
-    if param.multiple:
-        return tuple(one(item) for item in value)
-    return tuple(_tokens(param, value)) if param.nargs != 1 else _token(value)

@@ -1,0 +1,122 @@
+"""Find a tyro script's `tyro.cli(...)` call and what it was handed, without running the training.
+
+    uses_tyro(source)               -> True for a script that imports tyro and calls tyro.cli (read, not run)
+    call = capture_cli("train.py")  # call.target is cleanrl's `Args` class, call.options {"default": ...}
+
+The script runs as `python train.py` runs it (as `__main__`, empty command line) until it calls `tyro.cli`, which
+raises instead of parsing: the class or function and the call's keywords come back, and the code after it (the
+training) never runs. tyro is the script's own dependency, imported only here, only for a script that uses it.
+Everything the run changes is put back: `tyro.cli`, sys.argv, sys.path, `__main__`, the working directory; the
+modules imported from the script's folder leave sys.modules, so the real run imports them afresh.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, NamedTuple, NoReturn
+
+from clearml_hat.config.argparser.missing_packages import install_command
+from clearml_hat.errors import HatError
+
+
+class CliCall(NamedTuple):
+    """What the script handed `tyro.cli`: a dataclass or function, and the keywords (default=, config=, ...)."""
+
+    target: Callable[..., Any]
+    options: Dict[str, Any]
+    module: types.ModuleType  # the script's `__main__`: tyro reads help from the source of the target's module
+
+
+class _CliReached(BaseException):
+    """Carries the call out of the script. A BaseException, so the script's `except Exception:` lets it pass."""
+
+    def __init__(self, call: CliCall) -> None:
+        super().__init__()
+        self.call = call
+
+
+def uses_tyro(source: str) -> bool:
+    """True when the script imports tyro and names its `cli` (`tyro.cli(Args)`, `from tyro import cli`)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    imports = any(isinstance(node, ast.Import) and any(alias.name == "tyro" for alias in node.names) or
+                  isinstance(node, ast.ImportFrom) and node.module == "tyro" for node in ast.walk(tree))
+    calls_cli = any(isinstance(node, ast.Attribute) and node.attr == "cli" or
+                    isinstance(node, ast.alias) and node.name == "cli" for node in ast.walk(tree))
+    return imports and calls_cli
+
+
+def capture_cli(script: Path) -> CliCall:
+    """Run script up to its tyro.cli call and return what it handed the call; HatError when it never gets there."""
+    shown = str(script)
+    path = os.path.abspath(script)
+    code = compile(Path(path).read_text(encoding="utf-8"), path, "exec", dont_inherit=True)
+    module = types.ModuleType("__main__")
+    module.__file__ = path
+    with _cli_intercepted(path, module):
+        try:
+            exec(code, module.__dict__)
+        except _CliReached as reached:
+            return reached.call
+        except ModuleNotFoundError as error:
+            name = (error.name or "?").partition(".")[0]
+            raise HatError(f"{shown} imports {name!r}, which is not installed here; install it "
+                           f"({install_command(name)}) so `python {shown} --help` works") from None
+        except SystemExit as stop:
+            raise HatError(f"{shown} called sys.exit({stop.code!r}) before tyro.cli; `python {shown}` with no "
+                           "arguments must reach tyro.cli") from None
+        except Exception as error:  # the script's own failure
+            raise HatError(f"{shown} raised {type(error).__name__}: {' '.join(str(error).split())} before "
+                           f"tyro.cli; fix it so `python {shown} --help` works") from None
+    raise HatError(f"{shown} ran to the end without calling tyro.cli; make `python {shown}` call tyro.cli(...) "
+                   "under `if __name__ == \"__main__\":`")
+
+
+@contextlib.contextmanager
+def _cli_intercepted(path: str, module: types.ModuleType) -> Iterator[None]:
+    import tyro
+
+    def reach(target: Callable[..., Any], **options: Any) -> NoReturn:
+        options.pop("args", None)  # the hat gives the command line itself
+        raise _CliReached(CliCall(target, options, module))
+
+    original = tyro.cli
+    folder = os.path.dirname(path)
+    modules = set(sys.modules)
+    argv, sys_path, cwd = sys.argv, sys.path, os.getcwd()
+    tyro.cli = reach  # type: ignore[assignment]
+    sys.argv, sys.path = [path], [folder] + sys.path
+    try:
+        # The script's prints go to stderr: the hat's stdout (e.g. --print_argv) stays clean.
+        with as_main(module), contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        tyro.cli = original
+        for name in set(sys.modules) - modules:
+            if _below(sys.modules[name], folder):
+                del sys.modules[name]
+        sys.argv, sys.path = argv, sys_path
+        os.chdir(cwd)
+
+
+@contextlib.contextmanager
+def as_main(module: types.ModuleType) -> Iterator[None]:
+    """The script's module as `__main__` for a while: tyro reads a class's help from the source of its module."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def _below(module: Any, folder: str) -> bool:
+    file = getattr(module, "__file__", None)
+    return isinstance(file, str) and os.path.abspath(file).startswith(folder + os.sep)

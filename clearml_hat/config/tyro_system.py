@@ -20,10 +20,11 @@ import functools
 import inspect
 import io
 import re
-import typing
 import warnings
 from pathlib import PurePath
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Set
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Set, Union
+
+from typing_extensions import Annotated, Literal, get_args, get_origin, get_type_hints  # tyro's own dependency
 
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.config.tyro_capture import CliCall, as_main
@@ -69,7 +70,7 @@ class TyroSystem:
             warnings.simplefilter("ignore")  # get_parser is deprecated, yet it is tyro's one way to show its flags
             parser = tyro.extras.get_parser(self.call.target, **options)
         return {action.dest.replace("-", "_"): action for action in parser._actions if action.option_strings
-                and not isinstance(action, argparse._HelpAction)}
+                and type(action).__name__ != "_HelpAction"}  # tyro vendors argparse: no isinstance
 
     def describe(self) -> List[KeyDoc]:
         docs = []
@@ -186,11 +187,11 @@ def _leaves(target: Any, default: Any, prefix: str) -> List[Leaf]:
     """The leaf fields of a dataclass (or a function's parameters), nested dataclasses walked, with the defaults
     of `default` (an instance) where given, else the fields' own."""
     if dataclasses.is_dataclass(target):
-        hints = typing.get_type_hints(target, include_extras=True)
+        hints = get_type_hints(target, include_extras=True)
         own = [(field.name, hints.get(field.name, Any), _field_default(field))
                for field in dataclasses.fields(target) if field.init]
     elif callable(target):
-        hints = typing.get_type_hints(target, include_extras=True)
+        hints = get_type_hints(target, include_extras=True)
         own = [(name, hints.get(name, Any), _REQUIRED if parameter.default is inspect.Parameter.empty
                 else parameter.default) for name, parameter in inspect.signature(target).parameters.items()]
     else:
@@ -218,15 +219,15 @@ def _field_default(field: dataclasses.Field) -> Any:
 
 def _bare(hint: Any) -> Any:
     """The type without Annotated[...] (tyro.conf markers, tyro.conf.arg)."""
-    while typing.get_origin(hint) is typing.Annotated:
-        hint = typing.get_args(hint)[0]
+    while get_origin(hint) is Annotated:
+        hint = get_args(hint)[0]
     return hint
 
 
 def _optional_of(hint: Any) -> Any:
     """T for Optional[T], else hint."""
-    if typing.get_origin(hint) is typing.Union:
-        rest = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    if get_origin(hint) is Union:
+        rest = [arg for arg in get_args(hint) if arg is not type(None)]
         return _bare(rest[0]) if len(rest) == 1 else hint
     return hint
 
@@ -234,8 +235,8 @@ def _optional_of(hint: Any) -> Any:
 def _is_text(hint: Any) -> bool:
     """Values the script gets as the text written: str, Path, Enum names, Literal strings (`no` stays 'no')."""
     hint = _optional_of(hint)
-    if typing.get_origin(hint) is typing.Literal:
-        return all(isinstance(choice, str) for choice in typing.get_args(hint))
+    if get_origin(hint) is Literal:
+        return all(isinstance(choice, str) for choice in get_args(hint))
     return isinstance(hint, type) and issubclass(hint, (str, PurePath, enum.Enum))
 
 

@@ -161,3 +161,40 @@ def test_a_local_grid_sweep_over_a_field_runs_each_value(tmp_path, work, clearml
     assert printed == ["65.0000", "66.0000"]
     best = yaml.safe_load((tmp_path / "best.yaml").read_text())
     assert (best["learning_rate"], best["hidden_sizes"]) == (0.002, [64, 64])
+
+
+SUBCOMMANDS = """\
+import dataclasses
+from typing import Union
+
+import tyro
+
+
+@dataclasses.dataclass
+class Adam:
+    lr: float = 0.001
+
+
+@dataclasses.dataclass
+class Sgd:
+    lr: float = 0.1
+
+
+@dataclasses.dataclass
+class Config:
+    optimizer: Union[Adam, Sgd] = dataclasses.field(default_factory=Adam)
+
+
+if __name__ == "__main__":
+    tyro.cli(Config)
+"""
+
+
+def test_subcommands_are_refused_in_one_line_naming_the_field(tmp_path, offline_env):
+    (tmp_path / "train.py").write_text(SUBCOMMANDS)
+    done = run_script([TO_YAML, "--script", "train.py"], offline_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == ("argparse_to_yaml.py: error: tyro.cli(Config): optimizer has no single option of its own "
+                           "on tyro's command line (a subcommand, dict, positional or renamed field), which the hat "
+                           "does not support; give it a plain type (int, float, str, bool, Literal, Enum, Path, a "
+                           "tuple or list)\n")

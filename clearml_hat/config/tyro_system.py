@@ -57,8 +57,10 @@ class TyroSystem:
         self.actions = self._actions()
         unread = [key for key in self.leaves if key not in self.actions]
         if unread:
-            raise HatError(f"tyro.cli({_name(call.target)}): the hat cannot read the option of {unread[0]} (a "
-                           "subcommand, positional or renamed field); give it a plain dataclass field with a default")
+            raise HatError(f"tyro.cli({_name(call.target)}): {unread[0]} has no single option of its own on tyro's "
+                           "command line (a subcommand, dict, positional or renamed field), which the hat does not "
+                           "support; give it a plain type (int, float, str, bool, Literal, Enum, Path, a tuple or "
+                           "list)")
 
     def _actions(self) -> Dict[str, argparse.Action]:
         """tyro's own argparse actions, by key: the flags, help and choices tyro shows in `--help`."""
@@ -190,13 +192,13 @@ def _leaves(target: Any, default: Any, prefix: str) -> List[Leaf]:
         hints = get_type_hints(target, include_extras=True)
         own = [(field.name, hints.get(field.name, Any), _field_default(field))
                for field in dataclasses.fields(target) if field.init]
-    elif callable(target):
+    elif inspect.isfunction(target) or inspect.ismethod(target):
         hints = get_type_hints(target, include_extras=True)
         own = [(name, hints.get(name, Any), _REQUIRED if parameter.default is inspect.Parameter.empty
                 else parameter.default) for name, parameter in inspect.signature(target).parameters.items()]
     else:
-        raise HatError(f"tyro.cli({target!r}): the hat reads dataclasses and functions only; hand tyro.cli a "
-                       "dataclass")
+        raise HatError(f"tyro.cli({_name(target)}): the hat reads dataclasses and functions only (not attrs, "
+                       "pydantic, TypedDict, NamedTuple or a plain type); hand tyro.cli a dataclass")
     leaves = []
     for name, hint, value in own:
         if default is not None and hasattr(default, name):

@@ -19,6 +19,7 @@ import enum
 import functools
 import inspect
 import io
+import os
 import re
 import warnings
 from pathlib import PurePath
@@ -112,12 +113,9 @@ class TyroSystem:
                 close = closest_key(key, list(self.leaves))
                 problems.append(f"{key}: the tyro config has no such key; "
                                 f"{f'did you mean {close!r}?' if close else 'remove it'}")
-            elif value is None and self.leaves[key].default is _REQUIRED:
-                problems.append(f"{key}: the script has no default for it (tyro requires "
-                                f"{self.actions[key].option_strings[0]}); give it a value")
             elif value is not None:
                 problems += self._value_problems(key, value)
-        missing = [key for key, leaf in self.leaves.items() if leaf.default is _REQUIRED and key not in values]
+        missing = [key for key, leaf in self.leaves.items() if leaf.default is _REQUIRED and values.get(key) is None]
         problems += [f"{key}: the script has no default for it (tyro requires {self.actions[key].option_strings[0]})"
                      "; give it a value" for key in missing]
         return Checked(problems, [])
@@ -168,7 +166,8 @@ class TyroSystem:
             with _quiet(), as_main(self.call.module):
                 result = tyro.cli(_returning_arguments(target) if function else target, args=argv, **options)
         except SystemExit:
-            raise HatError(f"tyro rejects the command line {' '.join(argv)}; run `python <script> "
+            script = os.path.relpath(str(self.call.module.__file__))
+            raise HatError(f"tyro rejects the command line {' '.join(argv)}; run `python {script} "
                            f"{' '.join(argv)}` to see why") from None
         return {key: _at(result, key, function) for key in self.leaves}
 

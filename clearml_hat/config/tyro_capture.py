@@ -7,7 +7,7 @@ The script runs as `python train.py` runs it (as `__main__`, empty command line)
 raises instead of parsing: the class or function and the call's keywords come back, and the code after it (the
 training) never runs. tyro is the script's own dependency, imported only here, only for a script that uses it.
 Everything the run changes is put back: `tyro.cli`, sys.argv, sys.path, `__main__`, the working directory; the
-modules imported from the script's folder leave sys.modules, so the real run imports them afresh.
+modules imported from the script's repo leave sys.modules, so the real run imports them afresh.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, Iterator, NamedTuple, NoReturn
 
 from clearml_hat.config.argparser.missing_packages import install_command
 from clearml_hat.errors import HatError
+from clearml_hat.local.repo import repo_root
 
 
 class CliCall(NamedTuple):
@@ -87,11 +88,12 @@ def _cli_intercepted(path: str, module: types.ModuleType) -> Iterator[None]:
         raise _CliReached(CliCall(target, options, module))
 
     original = tyro.cli
-    folder = os.path.dirname(path)
+    folder, root = os.path.dirname(path), str(repo_root(Path(path)))
     modules = set(sys.modules)
     argv, sys_path, cwd = sys.argv, sys.path, os.getcwd()
     tyro.cli = reach  # type: ignore[assignment]
-    sys.argv, sys.path = [path], [folder] + sys.path
+    # What `python train.py` puts first; the repo root last, as the training run and clearml-agent have it.
+    sys.argv, sys.path = [path], [folder] + sys.path + ([root] if root != folder else [])
     try:
         # The script's prints go to stderr: the hat's stdout (e.g. --print_argv) stays clean.
         with as_main(module), contextlib.redirect_stdout(sys.stderr):
@@ -99,7 +101,7 @@ def _cli_intercepted(path: str, module: types.ModuleType) -> Iterator[None]:
     finally:
         tyro.cli = original
         for name in set(sys.modules) - modules:
-            if _below(sys.modules[name], folder):
+            if _below(sys.modules[name], root):
                 del sys.modules[name]
         sys.argv, sys.path = argv, sys_path
         os.chdir(cwd)

@@ -110,11 +110,13 @@ def test_check_names_an_unknown_key_a_wrong_type_a_bad_choice_and_a_missing_valu
     write_yaml(work, CLEANRL, offline_env)
     config = work / "config.yaml"
     config.write_text(config.read_text().replace("learning_rate:", "learning_rat:").replace("seed: 1\n", "seed: many\n")
-                      .replace("optimizer: adam", "optimizer: rmsprop").replace("[64, 64]", "[64, 64, 64]"))
+                      .replace("optimizer: adam", "optimizer: rmsprop").replace("[64, 64]", "[64, 64, 64]")
+                      .replace("track: false", "track: maybe"))
     done = run_script([TO_YAML, "--script", CLEANRL, "--check", "config.yaml"], offline_env, cwd=work)
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
         "config.yaml: seed: tyro cannot read 'many' for --seed INT; give a value of that form",
+        "config.yaml: track: 'maybe' is no boolean; give true or false (--track/--no-track)",
         "config.yaml: learning_rat: the tyro config has no such key; did you mean 'learning_rate'?",
         "config.yaml: optimizer: 'rmsprop' is no choice of --optimizer; choose one of adam, sgd",
         "config.yaml: hidden_sizes: tyro cannot read [64, 64, 64] for --hidden-sizes INT INT; give a value of that "

@@ -131,6 +131,8 @@ class TyroSystem:
                 tyro.cli(one, args=_words("--value", value))
             return []
         except SystemExit:
+            if action.nargs == 0:
+                return [f"{key}: {value!r} is no boolean; give true or false ({'/'.join(action.option_strings)})"]
             if action.choices:
                 return [f"{key}: {value!r} is no choice of {action.option_strings[0]}; choose one of "
                         f"{', '.join(map(str, action.choices))}"]

@@ -1,6 +1,6 @@
 """Find a tyro script's `tyro.cli(...)` call and what it was handed, without running the training.
 
-    uses_tyro(source)               -> True for a script that imports tyro and calls tyro.cli (read, not run)
+    uses_tyro(source)               -> True for a script that calls tyro.cli (read from its source, not run)
     call = capture_cli("train.py")  # call.target is cleanrl's `Args` class, call.options {"default": ...}
 
 The script runs as `python train.py` runs it (as `__main__`, empty command line) until it calls `tyro.cli`, which
@@ -41,16 +41,16 @@ class _CliReached(BaseException):
 
 
 def uses_tyro(source: str) -> bool:
-    """True when the script imports tyro and names its `cli` (`tyro.cli(Args)`, `from tyro import cli`)."""
+    """True when the script calls `tyro.cli` (also as `import tyro as t; t.cli(...)` or `from tyro import cli`)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return False
-    imports = any(isinstance(node, ast.Import) and any(alias.name == "tyro" for alias in node.names) or
-                  isinstance(node, ast.ImportFrom) and node.module == "tyro" for node in ast.walk(tree))
-    calls_cli = any(isinstance(node, ast.Attribute) and node.attr == "cli" or
-                    isinstance(node, ast.alias) and node.name == "cli" for node in ast.walk(tree))
-    return imports and calls_cli
+    names = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names if alias.name == "tyro"}
+    return any(isinstance(node, ast.Attribute) and node.attr == "cli" and isinstance(node.value, ast.Name) and
+               node.value.id in names or isinstance(node, ast.ImportFrom) and node.module == "tyro" and
+               any(alias.name == "cli" for alias in node.names) for node in ast.walk(tree))
 
 
 def capture_cli(script: Path) -> CliCall:

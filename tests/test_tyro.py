@@ -6,6 +6,7 @@ parameter) receive under the hat is what a bare run with tyro's own flags gives:
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,24 @@ def test_subcommands_are_refused_in_one_line_naming_the_field(tmp_path, offline_
                            "on tyro's command line (a subcommand, dict, positional or renamed field), which the hat "
                            "does not support; give it a plain type (int, float, str, bool, Literal, Enum, Path, a "
                            "tuple or list)\n")
+
+
+def test_capture_forgets_the_repos_own_modules_but_not_a_virtualenv_inside_the_repo(tmp_path, monkeypatch):
+    from clearml_hat.config.tyro_capture import capture_cli
+
+    site = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages"
+    (site / "hat_test_heavy").mkdir(parents=True)
+    (site / "hat_test_heavy" / "__init__.py").write_text("")  # stands for torch: importing it twice breaks it
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "hat_test_helpers.py").write_text("")
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "train.py").write_text(
+        "import dataclasses\n\nimport hat_test_heavy\nimport hat_test_helpers\nimport tyro\n\n\n"
+        "@dataclasses.dataclass\nclass Args:\n    lr: float = 0.1\n\n\nif __name__ == '__main__':\n"
+        "    tyro.cli(Args)\n")
+    monkeypatch.syspath_prepend(str(site))
+    call = capture_cli(tmp_path / "scripts" / "train.py")
+    assert call.target.__name__ == "Args"
+    assert "hat_test_heavy" in sys.modules, "a package of the repo's virtualenv stays imported"
+    assert "hat_test_helpers" not in sys.modules, "the repo root's module (found there, as the run finds it) goes"
+    del sys.modules["hat_test_heavy"]

@@ -23,6 +23,8 @@ from clearml_hat.config.argparser.missing_packages import install_command
 from clearml_hat.errors import HatError
 from clearml_hat.local.repo import repo_root
 
+_HAT_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 class CliCall(NamedTuple):
     """What the script handed `tyro.cli`: a dataclass or function, and the keywords (default=, config=, ...)."""
@@ -101,7 +103,7 @@ def _cli_intercepted(path: str, module: types.ModuleType) -> Iterator[None]:
     finally:
         tyro.cli = original
         for name in set(sys.modules) - modules:
-            if _below(sys.modules[name], root):
+            if _local(sys.modules[name], root):
                 del sys.modules[name]
         sys.argv, sys.path = argv, sys_path
         os.chdir(cwd)
@@ -119,6 +121,13 @@ def as_main(module: types.ModuleType) -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _below(module: Any, folder: str) -> bool:
+def _local(module: Any, root: str) -> bool:
+    """True for the repo's own modules: not a virtualenv inside the repo (a torch imported again breaks), not the
+    hat's own package (`clearml-hat init` puts it into the repo)."""
     file = getattr(module, "__file__", None)
-    return isinstance(file, str) and os.path.abspath(file).startswith(folder + os.sep)
+    if not isinstance(file, str):
+        return False
+    path = os.path.abspath(file)
+    parts = path.split(os.sep)
+    return (path.startswith(root + os.sep) and not path.startswith(_HAT_PACKAGE + os.sep)
+            and "site-packages" not in parts and "dist-packages" not in parts)

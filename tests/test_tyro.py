@@ -143,27 +143,28 @@ def test_a_missing_package_before_tyro_cli_is_named_in_one_line(tmp_path, offlin
 
 
 SWEEP = """\
-objective: episodic_return
-goal: max
+objective: loss
+goal: min
 strategy: grid
 parameters:
-  learning_rate: [0.001, 0.002]
+  optimizer.lr: [0.5, 0.25]
 """
 
 
-def test_a_local_grid_sweep_over_a_field_runs_each_value(tmp_path, work, clearml_server):
-    write_yaml(work, CLEANRL, clearml_server.env)
+def test_a_local_grid_sweep_over_a_nested_field_runs_each_value(tmp_path, work, clearml_server):
+    write_yaml(work, NESTED, clearml_server.env)
     pushed_checkout(work, tmp_path)
     (work / "sweep.yaml").write_text(SWEEP)
-    result = run_script([str(work / "hat.py"), "--script", CLEANRL, "--sweep", "sweep.yaml", "--local",
+    result = run_script([str(work / "hat.py"), "--script", NESTED, "--sweep", "sweep.yaml", "--local",
                          "--best_yaml", str(tmp_path / "best.yaml")], clearml_server.env, cwd=work, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     logs = Path(result.stdout.split("consoles are in ")[1].split("/<task id>.log")[0])
-    printed = sorted(line.split("episodic_return: ")[1] for log in logs.glob("*.log")
-                     for line in log.read_text().splitlines() if "episodic_return: " in line)
-    assert printed == ["65.0000", "66.0000"]
+    printed = sorted(line.split("loss: ")[1] for log in logs.glob("*.log")
+                     for line in log.read_text().splitlines() if line.startswith("loss: "))
+    assert printed == ["2.0000", "4.0000"], "lr 0.25 and 0.5 times batch size 8"
     best = yaml.safe_load((tmp_path / "best.yaml").read_text())
-    assert (best["learning_rate"], best["hidden_sizes"]) == (0.002, [64, 64])
+    assert best["optimizer"] == {"name": "AdamW", "lr": 0.25, "betas": [0.9, 0.95]}, "the winner in place, nested"
+    assert "optimizer.lr" not in best and best["training"]["steps"] == 20
 
 
 SUBCOMMANDS = """\

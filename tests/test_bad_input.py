@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from clearml_hat.config.detect import SUPPORTED
 from tests.conftest import REPO, run_script
 
 PARSER_SCRIPT = """
@@ -150,8 +151,8 @@ def test_print_argv_and_check_never_import_clearml(tmp_path, offline_env):
 
 
 @pytest.mark.parametrize("source, system", [
-    ("import tyro\nfrom dataclasses import dataclass\n@dataclass\nclass Args:\n    lr: float = 0.1\n"
-     "args = tyro.cli(Args)\n", "tyro"),
+    ("import draccus\nfrom dataclasses import dataclass\n@dataclass\nclass Cfg:\n    lr: float = 0.1\n"
+     "@draccus.wrap()\ndef main(cfg: Cfg):\n    pass\nmain()\n", "draccus"),
     ("from absl import app, flags\nflags.DEFINE_float('lr', 0.1, 'rate')\napp.run(lambda argv: None)\n",
      "absl flags"),
 ])
@@ -160,5 +161,4 @@ def test_a_script_on_an_unsupported_config_system_is_named_in_one_line(tmp_path,
     result = run_script([str(REPO / "argparse_to_yaml.py"), "--script", "train.py"], offline_env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == (f"argparse_to_yaml.py: error: train.py parses its options with {system}, which the "
-                             "hat does not support yet; supported: argparse (HfArgumentParser included), Hydra "
-                             "(@hydra.main with a config_path), click and typer\n")
+                             f"hat does not support yet; supported: {SUPPORTED}\n")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from clearml_hat.config.detect import SUPPORTED
 from tests.conftest import REPO, run_script
 
 PARSER_SCRIPT = """
@@ -162,5 +163,4 @@ def test_a_script_on_an_unsupported_config_system_is_named_in_one_line(tmp_path,
     result = run_script([str(REPO / "argparse_to_yaml.py"), "--script", "train.py"], offline_env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == (f"argparse_to_yaml.py: error: train.py parses its options with {system}, which the "
-                             "hat does not support yet; supported: argparse (HfArgumentParser included) and Hydra "
-                             "(@hydra.main with a config_path)\n")
+                             f"hat does not support yet; supported: {SUPPORTED}\n")

@@ -13,10 +13,10 @@ from typing import Dict, List, NamedTuple, Optional
 
 from clearml_hat.errors import HatError
 
-SUPPORTED = "argparse (HfArgumentParser included) and Hydra (@hydra.main with a config_path)"
+SUPPORTED = "argparse (HfArgumentParser included), Hydra (@hydra.main with a config_path), jsonargparse"
 
 # The top-level module each unsupported system is imported from, and its name for the message.
-_OTHERS = {"jsonargparse": "jsonargparse", "tyro": "tyro", "click": "click", "typer": "typer", "fire": "python-fire",
+_OTHERS = {"tyro": "tyro", "click": "click", "typer": "typer", "fire": "python-fire",
            "absl": "absl flags", "draccus": "draccus"}
 
 class HydraMain(NamedTuple):

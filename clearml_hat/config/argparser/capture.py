@@ -48,6 +48,7 @@ from clearml_hat.config.argparser.stand_ins import (
     submodules_on_access,
 )
 from clearml_hat.config.detect import SUPPORTED, other_system
+from clearml_hat.config.jsonargparse_capture import parse_stopped, uses_jsonargparse
 from clearml_hat.errors import HatError
 from clearml_hat.local.repo import repo_root
 
@@ -121,7 +122,8 @@ def capture(script: str | os.PathLike) -> Captured:
         raise HatError(f"{where}: syntax error in the training script: {error.msg}; fix it so `python {shown}` "
                        "starts") from None
     # A script with no parser may train at module level, so it is not run at all.
-    if not any(marker in name for name in _names_used(code) for marker in _PARSER_MARKERS):
+    names = _names_used(code)
+    if not any(marker in name for name in names for marker in _PARSER_MARKERS) and not uses_jsonargparse(names):
         other = other_system(source.decode("utf-8", errors="replace"))
         if other:
             raise HatError(f"{shown} parses its options with {other}, which the hat does not support yet; "
@@ -193,7 +195,8 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     module = types.ModuleType("__main__")
     module.__file__ = path
     metadata = StandInMetadata(finder)
-    with _restored_state(finder, metadata, patches), submodules_on_access(finder):
+    with _restored_state(finder, metadata, patches), submodules_on_access(finder), \
+            parse_stopped(_names_used(code), reach):
         sys.modules["__main__"] = module
         sys.argv = [path]
         # What `python train.py` puts first; the repo root last, as clearml-agent's PYTHONPATH has it.

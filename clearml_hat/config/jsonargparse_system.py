@@ -1,0 +1,208 @@
+"""jsonargparse as a config system (config/system.py): the parser a script's `CLI(main)` or its own jsonargparse
+ArgumentParser builds, captured at its parse_args (jsonargparse_capture.py), behind the ConfigSystem interface.
+
+    system = JsonargparseSystem(capture_parser("train.py"))
+    system.command_line({"optim.lr": 0.5, "amp": True, "tags": ["a", "b"]})
+    # ["--optim.lr", "0.5", "--amp", "true", "--tags", '["a", "b"]']
+
+Keys are the parser's own dests, dotted where jsonargparse nests them (a dataclass parameter `optim` gives
+`optim.lr`), so the YAML shows them nested. Defaults, help texts and choices (a Literal's values) are the parser's.
+The command line is jsonargparse's (`--optim.lr 0.5`; lists and mappings as JSON, which it reads as YAML), proven
+by parsing it back with the parser itself. A `--config` option (ActionConfigFile) is a key too, passed first: the
+file's values apply to every key left at its default, as on the script's own command line. Subcommands (CLI over
+several functions or a class, LightningCLI's `fit`) are not supported.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import typing
+from typing import Any, Dict, Iterable, List, Optional, Set
+
+from clearml_hat.clearml import sdk_private
+from clearml_hat.config.system import Checked, KeyDoc
+from clearml_hat.errors import HatError
+from clearml_hat.values.yaml_config import closest_key
+from clearml_hat.values.yaml_values import same_value
+
+# jsonargparse actions that are no value of the training: help, --print_config, and `--optim CONFIG` (a file of
+# one group's values; its keys are the group's dotted ones).
+_NO_VALUE = ("_HelpAction", "_ActionPrintConfig", "_ActionConfigLoad", "_VersionAction", "_ActionHelpClassPath")
+_PLAIN = (bool, int, float, str, type(None))
+
+
+class JsonargparseSystem:
+    """The script's jsonargparse parser, captured where it was about to parse."""
+
+    name = "jsonargparse"
+    nested = True  # `optim.lr` is the path of lr in jsonargparse's own nested config
+
+    def __init__(self, parser: Any) -> None:
+        """parser: a jsonargparse.ArgumentParser (jsonargparse is the script's dependency, so it is not typed)."""
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                raise HatError(f"{parser.prog}: its jsonargparse parser has subcommands "
+                               f"({', '.join(action.choices or {})}), which the hat does not support yet; give the "
+                               "script one function (CLI(main)) or one parser without subcommands")
+        parser.exit_on_error = False  # a bad value raises ArgumentError, which check turns into one line
+        # Under an agent ClearML's binding would hand the parse (the hat's parse-back, the script's own) the task's
+        # `Args` section instead of the command line.
+        sdk_private.jsonargparse_unbound()
+        self.parser = parser
+        self.actions = {action.dest: action for action in parser._actions
+                        if type(action).__name__ not in _NO_VALUE}
+        self.config_keys = [key for key, action in self.actions.items() if type(action).__name__ == "ActionConfigFile"]
+        self.defaults = self.parser.get_defaults()
+
+    def describe(self) -> List[KeyDoc]:
+        return [self._doc(key, action) for key, action in self.actions.items() if key not in self.config_keys] + \
+            [KeyDoc(key, None, help=f"{self.actions[key].help} (jsonargparse reads it before the other keys)",
+                    flags=tuple(self.actions[key].option_strings)) for key in self.config_keys]
+
+    def _doc(self, key: str, action: argparse.Action) -> KeyDoc:
+        default = self.defaults.get(key)
+        value, note = (default, "") if _plain(default) else (None, f"{default!r}: no YAML value; the script's "
+                                                                    "default is kept while this is unset")
+        return KeyDoc(key, value, help=action.help or "", choices=self._choices(key), required=action.required,
+                      note=note, flags=tuple(action.option_strings))
+
+    def known_keys(self) -> List[str]:
+        return list(self.actions)
+
+    def text_keys(self) -> Set[str]:
+        return {key for key in self.actions if _bare(self._hint(key)) is str
+                or all(isinstance(choice, str) for choice in self._choices(key) or [0])}
+
+    def typed(self, values: dict) -> dict:
+        """Mappings the nested YAML split into dotted keys folded back (a Dict option); 10.0 for an int key is 10,
+        and 1 for a float key is 1.0, as jsonargparse converts them."""
+        typed: Dict[str, Any] = {}
+        for key, value in values.items():
+            owner = next((known for known in self.actions if key.startswith(f"{known}.")), None)
+            if key not in self.actions and owner is not None and isinstance(typed.get(owner, {}), dict):
+                typed.setdefault(owner, {})[key[len(owner) + 1:]] = value
+                continue
+            number = self.number_type(key)
+            if number is int and isinstance(value, float) and value.is_integer():
+                value = int(value)
+            elif number is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            typed[key] = value
+        return typed
+
+    def number_type(self, key: str) -> Optional[type]:
+        hint = _bare(self._hint(key))
+        return hint if hint in (int, float) else None
+
+    def check(self, values: dict) -> Checked:
+        given = {key: value for key, value in values.items() if value is not None}
+        problems = []
+        for key, value in given.items():
+            if key not in self.actions:
+                close = closest_key(key, self.known_keys())
+                fix = f"did you mean {close!r}?" if close else "remove it"
+                problems.append(f"{key}: the script's jsonargparse parser has no such key; {fix}")
+                continue
+            said = self._rejection(self._argv({key: value}))
+            if said is not None:
+                problems.append(self._value_problem(key, value, said))
+        problems += [f"{key}: the script requires a value and none is given; set {key} in the YAML or as "
+                     f"{key}=VALUE" for key, action in self.actions.items() if action.required and key not in given]
+        warnings = [f"{key}: the values of {given[key]} apply to every key left at its default here (jsonargparse "
+                    "reads the file before the other options)" for key in self.config_keys if key in given]
+        return Checked(problems, warnings)
+
+    def command_line(self, values: dict, pinned: Iterable[str] = ()) -> List[str]:
+        """jsonargparse's own command line for the values given; parsed back with the script's parser to prove
+        it gets exactly those."""
+        given = {key: value for key, value in values.items() if value is not None}
+        problems = self.check(given).problems
+        if problems:
+            raise HatError("\n".join(problems))
+        argv = self._argv(given)
+        back = self.parser.parse_args(argv)
+        for key, value in given.items():
+            got = back.get(key)
+            if key not in self.config_keys and not same_value(_plain_value(got), value):
+                raise HatError(f"{key}: jsonargparse reads {value_text(value)!r} as {got!r}, not {value!r}; write "
+                               "the value as the script's option takes it")
+        return argv
+
+    def _argv(self, given: dict) -> List[str]:
+        """Config files first (later options win over them), then positionals and options in the parser's order."""
+        order = self.config_keys + [key for key in self.actions if key not in self.config_keys]
+        positionals = [value_text(given[key]) for key in order if key in given and not self.actions[key].option_strings]
+        options = [text for key in order if key in given and self.actions[key].option_strings
+                   for text in (self.actions[key].option_strings[-1 if key in self.config_keys else 0],
+                                value_text(given[key]))]
+        return positionals + options
+
+    def _rejection(self, argv: List[str]) -> Optional[str]:
+        """What the parser says against argv, or None; a required key left out is not this argv's problem."""
+        try:
+            self.parser.parse_args(argv)
+        except argparse.ArgumentError as error:
+            said = str(error)
+            return None if said.startswith("the following arguments are required") else said
+        return None
+
+    def _value_problem(self, key: str, value: Any, said: str) -> str:
+        choices = self._choices(key)
+        if choices is not None:
+            return f"{key}: {value!r} is no choice of {key}; choose one of {', '.join(map(str, choices))}"
+        if key in self.config_keys:
+            return f"{key}: jsonargparse cannot read {value!r} ({said.splitlines()[0]}); give a YAML file's path"
+        expected = _hint_text(self._hint(key))
+        return f"{key}: {value!r} is not of type {expected}, which the script gives {key}; give a value of that type"
+
+    def _hint(self, key: str) -> Any:
+        action = self.actions.get(key)  # None for an unknown key: check names it
+        return getattr(action, "_typehint", None) or getattr(action, "type", None)
+
+    def _choices(self, key: str) -> Optional[list]:
+        choices = self.actions[key].choices if key in self.actions else None
+        if choices is not None:
+            return list(choices)
+        hint = _bare(self._hint(key))
+        return list(typing.get_args(hint)) if typing.get_origin(hint) is typing.Literal else None
+
+
+def _bare(hint: Any) -> Any:
+    """Optional[X] -> X: the type a given value must have (None is 'not passed' here)."""
+    if typing.get_origin(hint) is typing.Union:
+        rest = [each for each in typing.get_args(hint) if each is not type(None)]
+        return rest[0] if len(rest) == 1 else hint
+    return hint
+
+
+def _hint_text(hint: Any) -> str:
+    bare = _bare(hint)
+    text = bare.__name__ if isinstance(bare, type) else str(bare).replace("typing.", "")
+    return f"{text} or null" if bare is not hint else text
+
+
+def _plain(value: Any) -> bool:
+    """True for a value YAML writes as it is: scalars, and lists and mappings of them."""
+    if isinstance(value, (list, tuple)):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(name, str) and _plain(item) for name, item in value.items())
+    return isinstance(value, _PLAIN)
+
+
+def _plain_value(value: Any) -> Any:
+    """A parsed value as YAML has it: a nested Namespace as a mapping, a tuple as a list."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def value_text(value: Any) -> str:
+    """A value as jsonargparse's command line takes it: strings as written, the rest as JSON (jsonargparse reads
+    values as YAML, of which JSON is part)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
+    return json.dumps(value)

@@ -153,7 +153,7 @@ def capture_config_system(script: str | Path) -> ConfigSystem:
     if is_jsonargparse(parser):
         from clearml_hat.config.jsonargparse_system import JsonargparseSystem
 
-        return JsonargparseSystem(parser)
+        return JsonargparseSystem(parser, Path(script))
     return ArgparseSystem(parser)
 
 

@@ -14,13 +14,14 @@ import contextlib
 import sys
 from typing import Any, Callable, Iterator
 
-# A script naming one of these parses with jsonargparse (LightningCLI is built on it).
-_MARKERS = ("jsonargparse", "LightningCLI")
+# A script naming one of these parses with jsonargparse: its module, its entry calls, and wrappers named after
+# them (LightningCLI is built on it; litgpt's scripts call `litgpt.utils.CLI`, which calls jsonargparse's).
+_NAMES = {"CLI", "auto_cli", "LightningCLI"}
 
 
 def uses_jsonargparse(names: set) -> bool:
     """True when the script's names (imports included) say it parses with jsonargparse."""
-    return any(marker in name for name in names for marker in _MARKERS)
+    return bool(names & _NAMES) or any("jsonargparse" in name for name in names)
 
 
 def is_jsonargparse(parser: argparse.ArgumentParser) -> bool:

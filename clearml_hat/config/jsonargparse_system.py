@@ -1,7 +1,7 @@
 """jsonargparse as a config system (config/system.py): the parser a script's `CLI(main)` or its own jsonargparse
 ArgumentParser builds, captured at its parse_args (jsonargparse_capture.py), behind the ConfigSystem interface.
 
-    system = JsonargparseSystem(capture_parser("train.py"))
+    system = JsonargparseSystem(capture_parser("train.py"), Path("train.py"))
     system.command_line({"optim.lr": 0.5, "amp": True, "tags": ["a", "b"]})
     # ["--optim.lr", "0.5", "--amp", "true", "--tags", '["a", "b"]']
 
@@ -17,12 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
+import sys
 import typing
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set
 
 from clearml_hat.clearml import sdk_private
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
+from clearml_hat.local.repo import repo_root
 from clearml_hat.values.yaml_config import closest_key
 from clearml_hat.values.yaml_values import same_value
 
@@ -38,7 +43,7 @@ class JsonargparseSystem:
     name = "jsonargparse"
     nested = True  # `optim.lr` is the path of lr in jsonargparse's own nested config
 
-    def __init__(self, parser: Any) -> None:
+    def __init__(self, parser: Any, script: Path) -> None:
         """parser: a jsonargparse.ArgumentParser (jsonargparse is the script's dependency, so it is not typed)."""
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
@@ -50,6 +55,7 @@ class JsonargparseSystem:
         # `Args` section instead of the command line.
         sdk_private.jsonargparse_unbound()
         self.parser = parser
+        self.script = script
         self.actions = {action.dest: action for action in parser._actions
                         if type(action).__name__ not in _NO_VALUE}
         self.config_keys = [key for key, action in self.actions.items() if type(action).__name__ == "ActionConfigFile"]
@@ -61,7 +67,7 @@ class JsonargparseSystem:
                     flags=tuple(self.actions[key].option_strings)) for key in self.config_keys]
 
     def _doc(self, key: str, action: argparse.Action) -> KeyDoc:
-        default = self.defaults.get(key)
+        default = _plain_value(self.defaults.get(key))
         value, note = (default, "") if _plain(default) else (None, f"{default!r}: no YAML value; the script's "
                                                                     "default is kept while this is unset")
         return KeyDoc(key, value, help=action.help or "", choices=self._choices(key), required=action.required,
@@ -75,13 +81,18 @@ class JsonargparseSystem:
                 or all(isinstance(choice, str) for choice in self._choices(key) or [0])}
 
     def typed(self, values: dict) -> dict:
-        """Mappings the nested YAML split into dotted keys folded back (a Dict option); 10.0 for an int key is 10,
-        and 1 for a float key is 1.0, as jsonargparse converts them."""
+        """Mappings the nested YAML split into dotted keys folded back (a Dict option, litgpt's `data:` with
+        class_path and init_args); 10.0 for an int key is 10, and 1 for a float key is 1.0, as jsonargparse
+        converts them."""
         typed: Dict[str, Any] = {}
         for key, value in values.items():
             owner = next((known for known in self.actions if key.startswith(f"{known}.")), None)
             if key not in self.actions and owner is not None and isinstance(typed.get(owner, {}), dict):
-                typed.setdefault(owner, {})[key[len(owner) + 1:]] = value
+                *path, name = key[len(owner) + 1:].split(".")
+                mapping = typed.setdefault(owner, {})
+                for part in path:
+                    mapping = mapping.setdefault(part, {})
+                mapping[name] = value
                 continue
             number = self.number_type(key)
             if number is int and isinstance(value, float) and value.is_integer():
@@ -121,7 +132,7 @@ class JsonargparseSystem:
         if problems:
             raise HatError("\n".join(problems))
         argv = self._argv(given)
-        back = self.parser.parse_args(argv)
+        back = self._parse(argv)
         for key, value in given.items():
             got = back.get(key)
             if key not in self.config_keys and not same_value(_plain_value(got), value):
@@ -141,13 +152,28 @@ class JsonargparseSystem:
     def _rejection(self, argv: List[str]) -> Optional[str]:
         """What the parser says against argv, or None; a required key left out is not this argv's problem."""
         try:
-            self.parser.parse_args(argv)
+            self._parse(argv)
         except argparse.ArgumentError as error:
             said = str(error)
             return None if said.startswith("the following arguments are required") else said
         return None
 
+    def _parse(self, argv: List[str]) -> Any:
+        """The parser's namespace for argv, parsed where the script's own modules import as in its run (a
+        class_path such as litgpt's `litgpt.data.Alpaca` is imported while parsing)."""
+        folders = [str(self.script.resolve().parent), str(repo_root(self.script))]
+        path = sys.path
+        sys.path = folders + [entry for entry in path if entry not in folders]
+        try:
+            return self.parser.parse_args(argv)
+        finally:
+            sys.path = path
+
     def _value_problem(self, key: str, value: Any, said: str) -> str:
+        missing = re.search(r"No module named '([^']+)'", said)
+        if missing:  # a class_path's module imports a package this machine lacks (litgpt's data: lightning)
+            return (f"{key}: jsonargparse cannot check {value!r} here, it needs the missing module "
+                    f"{missing.group(1)!r}; install it where the hat runs")
         choices = self._choices(key)
         if choices is not None:
             return f"{key}: {value!r} is no choice of {key}; choose one of {', '.join(map(str, choices))}"
@@ -192,9 +218,12 @@ def _plain(value: Any) -> bool:
 
 
 def _plain_value(value: Any) -> Any:
-    """A parsed value as YAML has it: a nested Namespace as a mapping, a tuple as a list."""
+    """A parsed value as YAML has it: a nested Namespace as a mapping, a tuple as a list, a path as its text
+    (jsonargparse reads the text back into the path type: litgpt's `checkpoint_dir: Path`)."""
     if hasattr(value, "as_dict"):
         return value.as_dict()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     return list(value) if isinstance(value, tuple) else value
 
 

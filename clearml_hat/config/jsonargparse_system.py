@@ -121,7 +121,8 @@ class JsonargparseSystem:
         problems += [f"{key}: the script requires a value and none is given; set {key} in the YAML or as "
                      f"{key}=VALUE" for key, action in self.actions.items() if action.required and key not in given]
         warnings = [f"{key}: the values of {given[key]} apply to every key left at its default here (jsonargparse "
-                    "reads the file before the other options)" for key in self.config_keys if key in given]
+                    "reads the file before the other options)" for key in self.config_keys
+                    if key in given and not any(problem.startswith(f"{key}: ") for problem in problems)]
         return Checked(problems, warnings)
 
     def command_line(self, values: dict, pinned: Iterable[str] = ()) -> List[str]:

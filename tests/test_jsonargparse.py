@@ -11,7 +11,16 @@ import pytest
 import yaml
 
 from tests.conftest import run_script
-from tests.test_exact import TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
+from tests.test_exact import (
+    CLONE_AND_EDIT,
+    TO_YAML,
+    bare,
+    print_argv,
+    pushed_checkout,
+    recorded,
+    under_hat,
+    write_yaml,
+)
 
 pytest.importorskip("jsonargparse", reason="jsonargparse is the fixtures' own dependency (requirements-dev.txt)")
 pytestmark = pytest.mark.clearml
@@ -95,6 +104,35 @@ def test_a_config_file_is_read_first_and_the_yamls_edits_win_as_on_the_command_l
     got = under_hat(work, CONFIG_SCRIPT, ["config=jsonargparse_conf/fast.yaml"], offline_env)
     assert got == bare(work, CONFIG_SCRIPT, native, offline_env)
     assert (got["epochs"], got["optim.lr"]) == (["int", "3"], ["float", "0.5"]), "the file's epochs, the YAML's lr"
+
+
+def test_values_edited_in_a_clone_of_a_local_run_reach_the_agents_run(tmp_path, work, clearml_server, real_agent):
+    """Under the agent ClearML's jsonargparse binding would hand the script the task's (missing) `Args` section
+    instead of the command line; the hat takes it off."""
+    write_yaml(work, CLI_SCRIPT, clearml_server.env)
+    pushed_checkout(work, tmp_path)
+    record = tmp_path / "run.json"
+    done = run_script([str(work / "hat.py"), "--script", CLI_SCRIPT, "optim.lr=0.5"],
+                      {**clearml_server.env, "RECORD": str(record)}, cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert recorded(record) == bare(work, CLI_SCRIPT, ["--optim.lr", "0.5"], clearml_server.env)
+    (first,) = clearml_server.standin.tasks()
+    assert "Args" not in first["hyperparams"], "ClearML's binding records nothing beside train_args"
+    shown = {name: p["value"] for name, p in first["hyperparams"]["train_args"].items()}
+    assert (shown["optim.lr"], shown["optim.momentum"], shown["model"]) == ("0.5", "0.9", "small")
+
+    edit = run_script(["-c", CLONE_AND_EDIT.replace(
+        '{"train_args/config.optim.lr": 0.5}', '{"train_args/optim.lr": 0.7, "train_args/model": "large"}'),
+        first["id"]], clearml_server.env)
+    assert edit.returncode == 0, edit.stderr
+    clone_id = edit.stdout.strip().splitlines()[-1]
+    real_agent.env["RECORD"] = str(record)
+    with real_agent.daemon("compute") as daemon:
+        clone = daemon.wait_for(clone_id)
+    assert clone["status"] == "completed", daemon.log()
+    got = recorded(record)
+    assert got == bare(work, CLI_SCRIPT, ["--optim.lr", "0.7", "--model", "large"], clearml_server.env)
+    assert got["optim"] == ["dict", "{'lr': 0.7, 'momentum': 0.9, 'betas': [0.9, 0.99]}"]
 
 
 SWEEP = """\

@@ -24,7 +24,6 @@ import typing
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set
 
-from clearml_hat.clearml import sdk_private
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
 from clearml_hat.local.repo import repo_root
@@ -51,9 +50,6 @@ class JsonargparseSystem:
                                f"({', '.join(action.choices or {})}), which the hat does not support yet; give the "
                                "script one function (CLI(main)) or one parser without subcommands")
         parser.exit_on_error = False  # a bad value raises ArgumentError, which check turns into one line
-        # Under an agent ClearML's binding would hand the parse (the hat's parse-back, the script's own) the task's
-        # `Args` section instead of the command line.
-        sdk_private.jsonargparse_unbound()
         self.parser = parser
         self.script = script
         self.actions = {action.dest: action for action in parser._actions

@@ -13,6 +13,7 @@ import yaml
 from tests.conftest import run_script
 from tests.test_exact import (
     CLONE_AND_EDIT,
+    HAT,
     TO_YAML,
     bare,
     print_argv,
@@ -133,6 +134,18 @@ def test_values_edited_in_a_clone_of_a_local_run_reach_the_agents_run(tmp_path, 
     got = recorded(record)
     assert got == bare(work, CLI_SCRIPT, ["--optim.lr", "0.7", "--model", "large"], clearml_server.env)
     assert got["optim"] == ["dict", "{'lr': 0.7, 'momentum': 0.9, 'betas': [0.9, 0.99]}"]
+
+
+def test_two_torchrun_ranks_attached_to_the_task_parse_the_hats_command_line(work, clearml_server):
+    pytest.importorskip("torch")
+    write_yaml(work, CLI_SCRIPT, clearml_server.env)
+    record = work / "ranks.json"  # both ranks write the same record: each must have parsed the same values
+    done = run_script([HAT, "--script", CLI_SCRIPT, "--nproc_per_node", "2", "optim.lr=0.5", "model=large"],
+                      {**clearml_server.env, "RECORD": str(record)}, cwd=work, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert recorded(record) == bare(work, CLI_SCRIPT, ["--optim.lr", "0.5", "--model", "large"], clearml_server.env)
+    (task,) = clearml_server.standin.tasks()
+    assert "Args" not in task["hyperparams"], "ClearML's binding records nothing beside train_args"
 
 
 SWEEP = """\

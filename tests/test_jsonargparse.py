@@ -10,18 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from clearml_hat.config.job import capture_config_system
 from tests.conftest import run_script
-from tests.test_exact import (
-    CLONE_AND_EDIT,
-    HAT,
-    TO_YAML,
-    bare,
-    print_argv,
-    pushed_checkout,
-    recorded,
-    under_hat,
-    write_yaml,
-)
+from tests.test_exact import TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
 
 pytest.importorskip("jsonargparse", reason="jsonargparse is the fixtures' own dependency (requirements-dev.txt)")
 pytestmark = pytest.mark.clearml
@@ -107,45 +98,40 @@ def test_a_config_file_is_read_first_and_the_yamls_edits_win_as_on_the_command_l
     assert (got["epochs"], got["optim.lr"]) == (["int", "3"], ["float", "0.5"]), "the file's epochs, the YAML's lr"
 
 
-def test_values_edited_in_a_clone_of_a_local_run_reach_the_agents_run(tmp_path, work, clearml_server, real_agent):
-    """Under the agent ClearML's jsonargparse binding would hand the script the task's (missing) `Args` section
-    instead of the command line; the hat takes it off."""
-    write_yaml(work, CLI_SCRIPT, clearml_server.env)
-    pushed_checkout(work, tmp_path)
-    record = tmp_path / "run.json"
-    done = run_script([str(work / "hat.py"), "--script", CLI_SCRIPT, "optim.lr=0.5"],
-                      {**clearml_server.env, "RECORD": str(record)}, cwd=work)
-    assert done.returncode == 0, done.stderr
-    assert recorded(record) == bare(work, CLI_SCRIPT, ["--optim.lr", "0.5"], clearml_server.env)
-    (first,) = clearml_server.standin.tasks()
-    assert "Args" not in first["hyperparams"], "ClearML's binding records nothing beside train_args"
-    shown = {name: p["value"] for name, p in first["hyperparams"]["train_args"].items()}
-    assert (shown["optim.lr"], shown["optim.momentum"], shown["model"]) == ("0.5", "0.9", "small")
-
-    edit = run_script(["-c", CLONE_AND_EDIT.replace(
-        '{"train_args/config.optim.lr": 0.5}', '{"train_args/optim.lr": 0.7, "train_args/model": "large"}'),
-        first["id"]], clearml_server.env)
-    assert edit.returncode == 0, edit.stderr
-    clone_id = edit.stdout.strip().splitlines()[-1]
-    real_agent.env["RECORD"] = str(record)
-    with real_agent.daemon("compute") as daemon:
-        clone = daemon.wait_for(clone_id)
-    assert clone["status"] == "completed", daemon.log()
-    got = recorded(record)
-    assert got == bare(work, CLI_SCRIPT, ["--optim.lr", "0.7", "--model", "large"], clearml_server.env)
-    assert got["optim"] == ["dict", "{'lr': 0.7, 'momentum': 0.9, 'betas': [0.9, 0.99]}"]
+WRAPPER = """\
+from jsonargparse import CLI as _CLI
 
 
-def test_two_torchrun_ranks_attached_to_the_task_parse_the_hats_command_line(work, clearml_server):
-    pytest.importorskip("torch")
-    write_yaml(work, CLI_SCRIPT, clearml_server.env)
-    record = work / "ranks.json"  # both ranks write the same record: each must have parsed the same values
-    done = run_script([HAT, "--script", CLI_SCRIPT, "--nproc_per_node", "2", "optim.lr=0.5", "model=large"],
-                      {**clearml_server.env, "RECORD": str(record)}, cwd=work, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert recorded(record) == bare(work, CLI_SCRIPT, ["--optim.lr", "0.5", "--model", "large"], clearml_server.env)
-    (task,) = clearml_server.standin.tasks()
-    assert "Args" not in task["hyperparams"], "ClearML's binding records nothing beside train_args"
+def CLI(function):  # a project's own wrapper, as litgpt.utils.CLI
+    return _CLI(function)
+"""
+
+WRAPPED_SCRIPT = """\
+from pathlib import Path
+
+from cli_utils import CLI
+
+
+def setup(out_dir: Path = Path("out/run"), data: dict = {"class_path": "Alpaca"}, steps: int = 10):
+    raise SystemExit("the training must not run while the hat reads the parser")
+
+
+if __name__ == "__main__":
+    CLI(setup)
+"""
+
+
+def test_a_wrapper_of_cli_is_captured_and_paths_and_mappings_are_yaml_values(tmp_path):
+    (tmp_path / "cli_utils.py").write_text(WRAPPER)
+    (tmp_path / "train.py").write_text(WRAPPED_SCRIPT)
+    system = capture_config_system(tmp_path / "train.py")
+    assert {doc.key: doc.value for doc in system.describe()} == {
+        "out_dir": "out/run", "data": {"class_path": "Alpaca"}, "steps": 10, "config": None}
+    # The nested YAML splits a mapping into dotted keys; they are folded back into the option's value.
+    values = system.typed({"data.class_path": "Other", "data.init_args.size": 3, "steps": 20.0, "out_dir": "o"})
+    assert values == {"data": {"class_path": "Other", "init_args": {"size": 3}}, "steps": 20, "out_dir": "o"}
+    assert system.command_line(values) == ["--out_dir", "o", "--data", '{"class_path": "Other", "init_args": '
+                                           '{"size": 3}}', "--steps", "20"]
 
 
 SWEEP = """\
@@ -158,6 +144,9 @@ parameters:
 
 
 def test_a_local_grid_sweep_over_a_nested_key_runs_each_value(tmp_path, work, clearml_server):
+    """Each trial runs `python hat.py` as under an agent (the task id in its environment), where ClearML's
+    jsonargparse binding would hand the script the task's (missing) `Args` section instead of the command line:
+    the trials would see lr None. The hat takes the binding off."""
     write_yaml(work, CLI_SCRIPT, clearml_server.env)
     pushed_checkout(work, tmp_path)
     (work / "sweep.yaml").write_text(SWEEP)

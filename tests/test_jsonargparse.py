@@ -5,12 +5,14 @@ Literal, a bool, a list), with YAML edits, with a config file. The YAML shows th
 help and choices; --check and --print_argv speak jsonargparse's keys."""
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
 import yaml
 
 from clearml_hat.config.job import capture_config_system
+from clearml_hat.errors import HatError
 from tests.conftest import run_script
 from tests.test_exact import TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
 
@@ -132,6 +134,25 @@ def test_a_wrapper_of_cli_is_captured_and_paths_and_mappings_are_yaml_values(tmp
     assert values == {"data": {"class_path": "Other", "init_args": {"size": 3}}, "steps": 20, "out_dir": "o"}
     assert system.command_line(values) == ["--out_dir", "o", "--data", '{"class_path": "Other", "init_args": '
                                            '{"size": 3}}', "--steps", "20"]
+
+
+LIGHTNING_SCRIPT = """\
+from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.demos.boring_classes import BoringDataModule, BoringModel
+
+if __name__ == "__main__":
+    LightningCLI(BoringModel, BoringDataModule)
+"""
+
+
+def test_a_lightningcli_script_without_lightning_here_names_it_in_one_line(tmp_path):
+    if importlib.util.find_spec("lightning") is not None:
+        pytest.skip("lightning is installed here: its LightningCLI would parse")
+    (tmp_path / "main.py").write_text(LIGHTNING_SCRIPT)
+    with pytest.raises(HatError) as raised:
+        capture_config_system(tmp_path / "main.py")
+    assert str(raised.value).endswith("(missing here, stood in for: lightning); install lightning here")
+    assert type(raised.value) is HatError, "no fallback to reading add_argument lines: there are none"
 
 
 SWEEP = """\

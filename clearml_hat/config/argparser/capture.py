@@ -156,6 +156,7 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     finder = StandInFinder(root, everywhere)
     retry_with = None
     needs = None  # (script line, missing module, error) when the failing line read a stand-in
+    built_elsewhere = False  # a jsonargparse script that ran to its end with stand-ins: its parser was one
     pre_parses: list[int] = []  # script lines of pre-parser parse_known_args calls that were let through
     pre_parsers: list[argparse.ArgumentParser] = []
     reached: list[argparse.ArgumentParser] = []
@@ -206,8 +207,12 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
             exec(code, module.__dict__)
             which = (f"only the first-stage parse_known_args() at line {pre_parses[0]} parsed, the later parse "
                      "never ran" if pre_parses else "no parse_args() or parse_known_args() call ran")
-            problem = (f"{shown} ran to the end without parsing its arguments ({which}); make `python {shown}` "
-                       "call parse_args() on its parser")
+            # A parser built by a missing package (LightningCLI without lightning) is a stand-in that never parses.
+            fix = f"install {', '.join(_top_level(finder.modules))} here" if finder.modules else \
+                f"make `python {shown}` call parse_args() on its parser"
+            problem = f"{shown} ran to the end without parsing its arguments ({which}){_stand_in_note(finder)}; {fix}"
+            # jsonargparse builds its parser from signatures: there are no add_argument lines to read instead.
+            built_elsewhere = bool(finder.modules) and uses_jsonargparse(_names_used(code))
         except _ParserReached as found:
             return _captured(found.parser, finder, shown, pre_parsers)
         except SystemExit as stop:
@@ -228,10 +233,10 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
         return _captured(reached[0], finder, shown, pre_parsers)
     if retry_with and len(everywhere) < _MAX_RETRIES:
         return _run_until_parse(code, path, shown, everywhere | {retry_with})
-    if needs:
+    if needs or built_elsewhere:
         # Not ParserNotReached: reading the add_argument lines instead (static_parser.py) cannot help a script
         # whose parser needs the missing package (HfArgumentParser adds its options from dataclasses).
-        raise HatError(needs_package(*needs))
+        raise HatError(needs_package(*needs) if needs else problem)
     raise ParserNotReached(problem)
 
 

@@ -14,13 +14,14 @@ import yaml
 from clearml_hat.config.job import capture_config_system
 from clearml_hat.errors import HatError
 from tests.conftest import run_script
-from tests.test_exact import TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
+from tests.test_exact import HAT, TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
 
 pytest.importorskip("jsonargparse", reason="jsonargparse is the fixtures' own dependency (requirements-dev.txt)")
 pytestmark = pytest.mark.clearml
 
 CLI_SCRIPT = "jsonargparse_train.py"
 CONFIG_SCRIPT = "jsonargparse_config_train.py"
+SUB_SCRIPT = "jsonargparse_sub_train.py"
 
 
 def test_the_yaml_shows_the_parsers_keys_nested_with_help_and_choices_and_its_defaults_run_as_bare(work, offline_env):
@@ -98,6 +99,28 @@ def test_a_config_file_is_read_first_and_the_yamls_edits_win_as_on_the_command_l
     got = under_hat(work, CONFIG_SCRIPT, ["config=jsonargparse_conf/fast.yaml"], offline_env)
     assert got == bare(work, CONFIG_SCRIPT, native, offline_env)
     assert (got["epochs"], got["optim.lr"]) == (["int", "3"], ["float", "0.5"]), "the file's epochs, the YAML's lr"
+
+
+def test_a_subcommand_is_a_key_and_only_its_own_keys_are_passed_after_it(work, offline_env):
+    shown = yaml.safe_load(write_yaml(work, SUB_SCRIPT, offline_env))
+    assert (shown["subcommand"], shown["fit"]["optim"], shown["evaluate"]) == (
+        None, {"lr": 0.1, "momentum": 0.9}, {"checkpoint": "last.ckpt", "batch_size": 64, "config": None})
+    overrides = ["subcommand=fit", "fit.data=/data", "fit.optim.lr=0.5"]
+    assert print_argv(work, SUB_SCRIPT, offline_env, *overrides) == ["fit", "/data", "--optim.lr", "0.5"]
+    got = under_hat(work, SUB_SCRIPT, overrides, offline_env)
+    assert got == bare(work, SUB_SCRIPT, ["fit", "/data", "--optim.lr", "0.5"], offline_env)
+    assert got["optim"] == ["dict", "{'lr': 0.5, 'momentum': 0.9}"]
+    failed = run_script([HAT, "--script", SUB_SCRIPT, "--print_argv", "subcommand=evaluate", "fit.epochs=3",
+                         "evaluate.batch_size=many"], offline_env, cwd=work)
+    assert failed.returncode == 2
+    assert failed.stderr.strip().splitlines() == [
+        "hat.py: error: fit.epochs: a key of the subcommand fit, which is not the one chosen (evaluate); set "
+        "subcommand=fit or leave fit.epochs at its default",
+        "hat.py: error: evaluate.batch_size: 'many' is not of type int, which the script gives evaluate.batch_size; "
+        "give a value of that type"]
+    failed = run_script([HAT, "--script", SUB_SCRIPT, "--print_argv"], offline_env, cwd=work)
+    assert failed.stderr.strip() == ("hat.py: error: subcommand: the script requires a subcommand and none is "
+                                     "given; set subcommand to one of fit, evaluate")
 
 
 WRAPPER = """\

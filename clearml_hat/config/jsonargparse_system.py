@@ -10,7 +10,9 @@ Keys are the parser's own dests, dotted where jsonargparse nests them (a datacla
 The command line is jsonargparse's (`--optim.lr 0.5`; lists and mappings as JSON, which it reads as YAML), proven
 by parsing it back with the parser itself. A `--config` option (ActionConfigFile) is a key too, passed first: the
 file's values apply to every key left at its default, as on the script's own command line. Subcommands (CLI over
-several functions or a class, LightningCLI's `fit`) are not supported.
+several functions, LightningCLI's `fit`, litgpt's `finetune_lora`) are one key, `subcommand`, and each
+subcommand's keys sit under its name (`fit.trainer.max_epochs`); only the chosen one's are passed, after it
+(`fit --trainer.max_epochs 3`). One level of subcommands is read.
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ from clearml_hat.values.yaml_values import same_value
 # one group's values; its keys are the group's dotted ones).
 _NO_VALUE = ("_HelpAction", "_ActionPrintConfig", "_ActionConfigLoad", "_VersionAction", "_ActionHelpClassPath")
 _PLAIN = (bool, int, float, str, type(None))
+# What the parser says of a value left out (a required key, the subcommand): check names those itself.
+_NOT_GIVEN = ("the following arguments are required", "is required but not included", "expected \"")
 
 
 class JsonargparseSystem:
@@ -44,37 +48,59 @@ class JsonargparseSystem:
 
     def __init__(self, parser: Any, script: Path) -> None:
         """parser: a jsonargparse.ArgumentParser (jsonargparse is the script's dependency, so it is not typed)."""
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                raise HatError(f"{parser.prog}: its jsonargparse parser has subcommands "
-                               f"({', '.join(action.choices or {})}), which the hat does not support yet; give the "
-                               "script one function (CLI(main)) or one parser without subcommands")
-        parser.exit_on_error = False  # a bad value raises ArgumentError, which check turns into one line
         self.parser = parser
         self.script = script
-        self.actions = {action.dest: action for action in parser._actions
-                        if type(action).__name__ not in _NO_VALUE}
+        self.actions: Dict[str, argparse.Action] = {}  # key -> action; a subcommand's keys are under its name
+        self.sub_of: Dict[str, str] = {}  # key -> its subcommand ("" for the main parser's keys)
+        self.subcommand_key: Optional[str] = None  # "subcommand" when the parser has subcommands
+        self.subcommands: Dict[str, Any] = {}  # subcommand -> its parser
+        self._subcommand_required = False
+        self._read(parser, "")
         self.config_keys = [key for key, action in self.actions.items() if type(action).__name__ == "ActionConfigFile"]
-        self.defaults = self.parser.get_defaults()
+        self.defaults = {sub: each.get_defaults() for sub, each in [("", parser), *self.subcommands.items()]}
+
+    def _read(self, parser: Any, sub: str) -> None:
+        parser.exit_on_error = False  # a bad value raises ArgumentError, which check turns into one line
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                if sub:
+                    raise HatError(f"{self.script}: its subcommand {sub} has subcommands of its own, which the hat "
+                                   "does not support; give the script one level of subcommands")
+                self.subcommand_key, self.subcommands = action.dest, dict(action.choices or {})
+                self._subcommand_required = bool(action.required)
+                for name, each in self.subcommands.items():
+                    self._read(each, name)
+            elif type(action).__name__ not in _NO_VALUE:
+                key = f"{sub}.{action.dest}" if sub else action.dest
+                self.actions[key], self.sub_of[key] = action, sub
 
     def describe(self) -> List[KeyDoc]:
-        return [self._doc(key, action) for key, action in self.actions.items() if key not in self.config_keys] + \
-            [KeyDoc(key, None, help=f"{self.actions[key].help} (jsonargparse reads it before the other keys)",
-                    flags=tuple(self.actions[key].option_strings)) for key in self.config_keys]
+        docs = [self._doc(key, action) for key, action in self.actions.items() if key not in self.config_keys]
+        if self.subcommand_key:
+            docs.insert(len([key for key in self.actions if not self.sub_of[key] and key not in self.config_keys]),
+                        KeyDoc(self.subcommand_key, None, help="the subcommand to run: only its keys are passed",
+                               choices=list(self.subcommands), required=self._subcommand_required))
+        return docs + [KeyDoc(key, None, help=f"{self.actions[key].help} (jsonargparse reads it before the other "
+                                              "keys)", flags=tuple(self.actions[key].option_strings))
+                       for key in self.config_keys]
+
+    def _default(self, key: str) -> Any:
+        return _plain_value(self.defaults[self.sub_of[key]].get(self.actions[key].dest))
 
     def _doc(self, key: str, action: argparse.Action) -> KeyDoc:
-        default = _plain_value(self.defaults.get(key))
+        default = self._default(key)
         value, note = (default, "") if _plain(default) else (None, f"{default!r}: no YAML value; the script's "
                                                                     "default is kept while this is unset")
         return KeyDoc(key, value, help=action.help or "", choices=self._choices(key), required=action.required,
                       note=note, flags=tuple(action.option_strings))
 
     def known_keys(self) -> List[str]:
-        return list(self.actions)
+        return list(self.actions) + ([self.subcommand_key] if self.subcommand_key else [])
 
     def text_keys(self) -> Set[str]:
         return {key for key in self.actions if _bare(self._hint(key)) is str
-                or all(isinstance(choice, str) for choice in self._choices(key) or [0])}
+                or all(isinstance(choice, str) for choice in self._choices(key) or [0])} | \
+            ({self.subcommand_key} if self.subcommand_key else set())
 
     def typed(self, values: dict) -> dict:
         """Mappings the nested YAML split into dotted keys folded back (a Dict option, litgpt's `data:` with
@@ -104,18 +130,29 @@ class JsonargparseSystem:
 
     def check(self, values: dict) -> Checked:
         given = {key: value for key, value in values.items() if value is not None}
-        problems = []
+        chosen = given.get(self.subcommand_key) if self.subcommand_key else None
+        problems = self._subcommand_problems(chosen)
         for key, value in given.items():
+            if key == self.subcommand_key:
+                continue
             if key not in self.actions:
                 close = closest_key(key, self.known_keys())
                 fix = f"did you mean {close!r}?" if close else "remove it"
                 problems.append(f"{key}: the script's jsonargparse parser has no such key; {fix}")
                 continue
-            said = self._rejection(self._argv({key: value}))
+            sub = self.sub_of[key]
+            if sub and sub != chosen and same_value(value, self._default(key)):
+                continue  # another subcommand's key at its default: not passed
+            if sub and sub != chosen:
+                problems.append(f"{key}: a key of the subcommand {sub}, which is not the one chosen ({chosen}); set "
+                                f"{self.subcommand_key}={sub} or leave {key} at its default")
+                continue
+            said = self._rejection(self._argv({key: value, **({self.subcommand_key: sub} if sub else {})}))
             if said is not None:
                 problems.append(self._value_problem(key, value, said))
         problems += [f"{key}: the script requires a value and none is given; set {key} in the YAML or as "
-                     f"{key}=VALUE" for key, action in self.actions.items() if action.required and key not in given]
+                     f"{key}=VALUE" for key, action in self.actions.items()
+                     if action.required and key not in given and self.sub_of[key] in ("", chosen)]
         warnings = [f"{key}: the values of {given[key]} apply to every key left at its default here (jsonargparse "
                     "reads the file before the other options)" for key in self.config_keys
                     if key in given and not any(problem.startswith(f"{key}: ") for problem in problems)]
@@ -138,13 +175,31 @@ class JsonargparseSystem:
         return argv
 
     def _argv(self, given: dict) -> List[str]:
-        """Config files first (later options win over them), then positionals and options in the parser's order."""
-        order = self.config_keys + [key for key in self.actions if key not in self.config_keys]
-        positionals = [value_text(given[key]) for key in order if key in given and not self.actions[key].option_strings]
-        options = [text for key in order if key in given and self.actions[key].option_strings
+        """The main parser's values, then the subcommand and its values (`fit --trainer.max_epochs 3`)."""
+        chosen = given.get(self.subcommand_key) if self.subcommand_key else None
+        return self._parser_argv(given, "") + ([str(chosen)] + self._parser_argv(given, str(chosen)) if chosen else [])
+
+    def _parser_argv(self, given: dict, sub: str) -> List[str]:
+        """One parser's part: config files first (later options win over them), then positionals and options in
+        the parser's order."""
+        keys = [key for key in self.actions if self.sub_of[key] == sub and key in given]
+        order = [key for key in keys if key in self.config_keys] + [key for key in keys if key not in self.config_keys]
+        positionals = [value_text(given[key]) for key in order if not self.actions[key].option_strings]
+        options = [text for key in order if self.actions[key].option_strings
                    for text in (self.actions[key].option_strings[-1 if key in self.config_keys else 0],
                                 value_text(given[key]))]
         return positionals + options
+
+    def _subcommand_problems(self, chosen: Any) -> List[str]:
+        if not self.subcommand_key:
+            return []
+        names = ", ".join(self.subcommands)
+        if chosen is None and self._subcommand_required:
+            return [f"{self.subcommand_key}: the script requires a subcommand and none is given; set "
+                    f"{self.subcommand_key} to one of {names}"]
+        if chosen is not None and chosen not in self.subcommands:
+            return [f"{self.subcommand_key}: {chosen!r} is no subcommand of the script; choose one of {names}"]
+        return []
 
     def _rejection(self, argv: List[str]) -> Optional[str]:
         """What the parser says against argv, or None; a required key left out is not this argv's problem."""
@@ -152,7 +207,7 @@ class JsonargparseSystem:
             self._parse(argv)
         except argparse.ArgumentError as error:
             said = str(error)
-            return None if said.startswith("the following arguments are required") else said
+            return None if any(marker in said for marker in _NOT_GIVEN) else said
         return None
 
     def _parse(self, argv: List[str]) -> Any:

@@ -166,3 +166,24 @@ def without_click_binding() -> None:
         if code is not None and "original_fn" in code.co_freevars:
             closure = owner.__dict__[name].__closure__
             setattr(owner, name, closure[code.co_freevars.index("original_fn")].cell_contents)
+
+
+def jsonargparse_unbound() -> None:
+    """Take ClearML's jsonargparse binding off jsonargparse's parse_args, for this process.
+
+    Importing clearml patches jsonargparse.ArgumentParser.parse_args (clearml/binding/jsonargs_bind.py), whatever
+    Task.init's auto_connect_arg_parser says. Under an agent (a remote run, a sweep trial) the patched parse returns
+    the task's `Args` section instead of the command line; the hat's tasks keep the values in train_args, so the
+    script would get an empty config. The original function is the patch's closure (binding/frameworks'
+    _patched_call); ClearML has no public switch. Nothing happens when clearml or jsonargparse is not imported, or
+    the patch is not the one known here.
+    """
+    jsonargparse = sys.modules.get("jsonargparse")
+    if jsonargparse is None or "clearml.binding.jsonargs_bind" not in sys.modules:
+        return
+    patched = jsonargparse.ArgumentParser.__dict__.get("parse_args")
+    for cell in getattr(patched, "__closure__", None) or ():
+        original = cell.cell_contents
+        if getattr(original, "__qualname__", "") == "ArgumentParser.parse_args" and original is not patched:
+            jsonargparse.ArgumentParser.parse_args = original
+            return

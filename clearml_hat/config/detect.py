@@ -14,10 +14,10 @@ from typing import Dict, List, NamedTuple, Optional
 from clearml_hat.errors import HatError
 
 SUPPORTED = ("argparse (HfArgumentParser included), Hydra (@hydra.main with a config_path), tyro (tyro.cli), "
-             "click and typer")
+             "click, typer and jsonargparse")
 
 # The top-level module each unsupported system is imported from, and its name for the message.
-_OTHERS = {"jsonargparse": "jsonargparse", "fire": "python-fire",
+_OTHERS = {"fire": "python-fire",
            "absl": "absl flags", "draccus": "draccus"}
 
 class HydraMain(NamedTuple):

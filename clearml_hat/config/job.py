@@ -19,6 +19,7 @@ from clearml_hat.config.argparser.static_parser import read_parser
 from clearml_hat.config.argparser.system import ArgparseSystem
 from clearml_hat.config.click_capture import capture_command, uses_click
 from clearml_hat.config.detect import HydraMain, hydra_main
+from clearml_hat.config.jsonargparse_capture import is_jsonargparse
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
 from clearml_hat.config.tyro_capture import capture_cli, uses_tyro
 from clearml_hat.errors import HatError
@@ -143,8 +144,8 @@ def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[di
 
 def capture_config_system(script: str | Path) -> ConfigSystem:
     """The script's config system: Hydra's composed config for an `@hydra.main` script (read from its source, the
-    training never runs), else its argparse parser, read by running the script up to its parse; HatError when it
-    stops before."""
+    training never runs), else its argparse (or jsonargparse) parser, read by running the script up to its parse;
+    HatError when it stops before."""
     main = _hydra_main(Path(script))
     if main is not None:
         from clearml_hat.config.hydra_system import HydraSystem  # hydra-core is imported only for its scripts
@@ -158,7 +159,12 @@ def capture_config_system(script: str | Path) -> ConfigSystem:
         from clearml_hat.config.click_system import ClickSystem  # click (or typer) is imported only for its scripts
 
         return ClickSystem(Path(script), capture_command(script))
-    return ArgparseSystem(capture_parser(script))
+    parser = capture_parser(script)
+    if is_jsonargparse(parser):
+        from clearml_hat.config.jsonargparse_system import JsonargparseSystem
+
+        return JsonargparseSystem(parser, Path(script))
+    return ArgparseSystem(parser)
 
 
 def _hydra_main(script: Path) -> Optional[HydraMain]:

@@ -48,6 +48,7 @@ from clearml_hat.config.argparser.stand_ins import (
     submodules_on_access,
 )
 from clearml_hat.config.detect import SUPPORTED, other_system
+from clearml_hat.config.jsonargparse_capture import parse_stopped, uses_jsonargparse
 from clearml_hat.errors import HatError
 from clearml_hat.local.repo import repo_root
 
@@ -121,7 +122,8 @@ def capture(script: str | os.PathLike) -> Captured:
         raise HatError(f"{where}: syntax error in the training script: {error.msg}; fix it so `python {shown}` "
                        "starts") from None
     # A script with no parser may train at module level, so it is not run at all.
-    if not any(marker in name for name in _names_used(code) for marker in _PARSER_MARKERS):
+    names = _names_used(code)
+    if not any(marker in name for name in names for marker in _PARSER_MARKERS) and not uses_jsonargparse(names):
         other = other_system(source.decode("utf-8", errors="replace"))
         if other:
             raise HatError(f"{shown} parses its options with {other}, which the hat does not support yet; "
@@ -154,6 +156,7 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     finder = StandInFinder(root, everywhere)
     retry_with = None
     needs = None  # (script line, missing module, error) when the failing line read a stand-in
+    built_elsewhere = False  # a jsonargparse script that ran to its end with stand-ins: its parser was one
     pre_parses: list[int] = []  # script lines of pre-parser parse_known_args calls that were let through
     pre_parsers: list[argparse.ArgumentParser] = []
     reached: list[argparse.ArgumentParser] = []
@@ -193,7 +196,8 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     module = types.ModuleType("__main__")
     module.__file__ = path
     metadata = StandInMetadata(finder)
-    with _restored_state(finder, metadata, patches), submodules_on_access(finder):
+    with _restored_state(finder, metadata, patches), submodules_on_access(finder), \
+            parse_stopped(_names_used(code), reach):
         sys.modules["__main__"] = module
         sys.argv = [path]
         # What `python train.py` puts first; the repo root last, as clearml-agent's PYTHONPATH has it.
@@ -203,8 +207,12 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
             exec(code, module.__dict__)
             which = (f"only the first-stage parse_known_args() at line {pre_parses[0]} parsed, the later parse "
                      "never ran" if pre_parses else "no parse_args() or parse_known_args() call ran")
-            problem = (f"{shown} ran to the end without parsing its arguments ({which}); make `python {shown}` "
-                       "call parse_args() on its parser")
+            # A parser built by a missing package (LightningCLI without lightning) is a stand-in that never parses.
+            fix = f"install {', '.join(_top_level(finder.modules))} here" if finder.modules else \
+                f"make `python {shown}` call parse_args() on its parser"
+            problem = f"{shown} ran to the end without parsing its arguments ({which}){_stand_in_note(finder)}; {fix}"
+            # jsonargparse builds its parser from signatures: there are no add_argument lines to read instead.
+            built_elsewhere = bool(finder.modules) and uses_jsonargparse(_names_used(code))
         except _ParserReached as found:
             return _captured(found.parser, finder, shown, pre_parsers)
         except SystemExit as stop:
@@ -225,10 +233,10 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
         return _captured(reached[0], finder, shown, pre_parsers)
     if retry_with and len(everywhere) < _MAX_RETRIES:
         return _run_until_parse(code, path, shown, everywhere | {retry_with})
-    if needs:
+    if needs or built_elsewhere:
         # Not ParserNotReached: reading the add_argument lines instead (static_parser.py) cannot help a script
         # whose parser needs the missing package (HfArgumentParser adds its options from dataclasses).
-        raise HatError(needs_package(*needs))
+        raise HatError(needs_package(*needs) if needs else problem)
     raise ParserNotReached(problem)
 
 

@@ -13,11 +13,11 @@ from typing import Dict, List, NamedTuple, Optional
 
 from clearml_hat.errors import HatError
 
-SUPPORTED = "argparse (HfArgumentParser included) and Hydra (@hydra.main with a config_path)"
+SUPPORTED = ("argparse (HfArgumentParser included), Hydra (@hydra.main with a config_path), python-fire (fire.Fire "
+             "over a function) and absl flags (app.run)")
 
 # The top-level module each unsupported system is imported from, and its name for the message.
-_OTHERS = {"jsonargparse": "jsonargparse", "tyro": "tyro", "click": "click", "typer": "typer", "fire": "python-fire",
-           "absl": "absl flags", "draccus": "draccus"}
+_OTHERS = {"jsonargparse": "jsonargparse", "tyro": "tyro", "click": "click", "typer": "typer", "draccus": "draccus"}
 
 class HydraMain(NamedTuple):
     """The arguments of a script's `@hydra.main(config_path=..., config_name=..., version_base=...)`."""

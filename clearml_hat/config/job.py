@@ -18,6 +18,7 @@ from clearml_hat.config.argparser.capture import ParserNotReached, capture_parse
 from clearml_hat.config.argparser.static_parser import read_parser
 from clearml_hat.config.argparser.system import ArgparseSystem
 from clearml_hat.config.detect import HydraMain, hydra_main
+from clearml_hat.config.entry_capture import imported_modules
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
 from clearml_hat.errors import HatError
 from clearml_hat.local.training import run_training
@@ -148,6 +149,15 @@ def capture_config_system(script: str | Path) -> ConfigSystem:
         from clearml_hat.config.hydra_system import HydraSystem  # hydra-core is imported only for its scripts
 
         return HydraSystem(Path(script), main)
+    imported = imported_modules(Path(script))
+    if "fire" in imported:
+        from clearml_hat.config.fire_system import capture_fire  # fire is imported only for its scripts
+
+        return capture_fire(Path(script))
+    if imported & {"absl.flags", "absl.app"}:  # not `from absl import logging` alone: that script may use argparse
+        from clearml_hat.config.absl_system import capture_absl  # absl-py is imported only for its scripts
+
+        return capture_absl(Path(script))
     return ArgparseSystem(capture_parser(script))
 
 

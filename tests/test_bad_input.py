@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from clearml_hat.config.detect import SUPPORTED
 from tests.conftest import REPO, run_script
 
 PARSER_SCRIPT = """
@@ -154,13 +155,12 @@ def test_print_argv_and_check_never_import_clearml(tmp_path, offline_env):
      "args = tyro.cli(Args)\n", "tyro"),
     ("import click\n@click.command()\n@click.option('--lr', default=0.1)\ndef main(lr):\n    pass\nmain()\n",
      "click"),
-    ("from absl import app, flags\nflags.DEFINE_float('lr', 0.1, 'rate')\napp.run(lambda argv: None)\n",
-     "absl flags"),
+    ("import draccus\nfrom dataclasses import dataclass\n@dataclass\nclass Args:\n    lr: float = 0.1\n"
+     "args = draccus.parse(Args)\n", "draccus"),
 ])
 def test_a_script_on_an_unsupported_config_system_is_named_in_one_line(tmp_path, offline_env, source, system):
     (tmp_path / "train.py").write_text(source)
     result = run_script([str(REPO / "argparse_to_yaml.py"), "--script", "train.py"], offline_env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == (f"argparse_to_yaml.py: error: train.py parses its options with {system}, which the "
-                             "hat does not support yet; supported: argparse (HfArgumentParser included) and Hydra "
-                             "(@hydra.main with a config_path)\n")
+                             f"hat does not support yet; supported: {SUPPORTED}\n")

@@ -38,7 +38,8 @@ def capture_fire(script: Path) -> FireSystem:
     called = run_until_call(script, [(fire, "Fire"), (fire.core, "Fire")], "fire.Fire")
     component = called.args[0] if called.args else called.kwargs.get("component")
     if not inspect.isfunction(component):
-        shown = type(component).__name__ if component is not None else "the whole module"
+        shown = f"the class {component.__name__}" if inspect.isclass(component) else \
+            "the whole module" if component is None else f"a {type(component).__name__}"
         raise HatError(f"{script} hands fire.Fire {shown}, not a function; the hat supports fire.Fire(main) over "
                        "one function (give the script a main(...) with keyword defaults and Fire that)")
     return FireSystem(component)

@@ -1,0 +1,86 @@
+"""absl flags scripts under the hat: what tests/exact/absl_train.py's main sees in FLAGS under the hat is what a
+bare run with absl's own command line gives: at the defaults, with overrides (`--noflag`, a list, a multi flag, a
+float for an integer flag), with YAML edits. The YAML shows the script's own flags (not absl's) with their help
+and enum choices; --check and --print_argv speak the flag names."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.conftest import run_script
+from tests.test_exact import HAT, TO_YAML, bare, print_argv, under_hat, write_yaml
+
+pytest.importorskip("absl", reason="absl-py is the absl fixture's own dependency (requirements-dev.txt)")
+pytestmark = pytest.mark.clearml
+
+SCRIPT = "absl_train.py"
+
+
+def test_the_yaml_shows_the_scripts_own_flags_with_help_and_enum_choices(work, offline_env):
+    text = write_yaml(work, SCRIPT, offline_env)
+    assert yaml.safe_load(text) == {
+        "workdir": "/tmp/absl_train", "total_steps": 100, "lr": 0.1, "cleanup": True, "optimizer": "sgd",
+        "layers": ["64", "32"], "eval_steps": [50, 100], "name": "1e3"}, "absl's own flags are no keys"
+    assert "# The optimizer.\n# choices: sgd, adam, lamb\noptimizer: sgd\n" in text
+    assert "# Peak learning rate.\nlr: 0.1\n" in text
+    done = run_script([TO_YAML, "--script", SCRIPT, "--check", "config.yaml"], offline_env, cwd=work)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stdout + done.stderr
+
+
+def test_defaults_resolve_as_a_bare_run(work, offline_env):
+    write_yaml(work, SCRIPT, offline_env)
+    assert print_argv(work, SCRIPT, offline_env) == []
+    got = under_hat(work, SCRIPT, [], offline_env)
+    assert got == bare(work, SCRIPT, [], offline_env)
+    assert got["eval_steps"] == ["list", "[50, 100]"] and got["name"] == ["str", "'1e3'"]
+
+
+def test_overrides_give_what_absls_own_command_line_gives(work, offline_env):
+    write_yaml(work, SCRIPT, offline_env)
+    overrides = ["total_steps=5.0", "lr=1", "cleanup=false", "layers=[8, 16]", "eval_steps=[1, 2, 3]", "name=no"]
+    argv = ["--total_steps=5", "--lr=1.0", "--nocleanup", "--layers=8,16", "--eval_steps=1", "--eval_steps=2",
+            "--eval_steps=3", "--name=no"]
+    assert print_argv(work, SCRIPT, offline_env, *overrides) == argv
+    got = under_hat(work, SCRIPT, overrides, offline_env)
+    assert got == bare(work, SCRIPT, argv, offline_env)
+    assert (got["total_steps"], got["lr"], got["cleanup"]) == (["int", "5"], ["float", "1.0"], ["bool", "False"])
+    assert (got["layers"], got["eval_steps"], got["name"]) == (
+        ["list", "['8', '16']"], ["list", "[1, 2, 3]"], ["str", "'no'"])
+
+
+def test_yaml_edits_give_what_absls_own_command_line_gives(work, offline_env):
+    write_yaml(work, SCRIPT, offline_env)
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("optimizer: sgd", "optimizer: adam").replace("cleanup: true",
+                                                                                              "cleanup: false"))
+    assert print_argv(work, SCRIPT, offline_env) == ["--nocleanup", "--optimizer=adam"]
+    got = under_hat(work, SCRIPT, [], offline_env)
+    assert got == bare(work, SCRIPT, ["--nocleanup", "--optimizer=adam"], offline_env)
+    assert (got["optimizer"], got["cleanup"]) == (["str", "'adam'"], ["bool", "False"])
+
+
+def test_check_names_an_unknown_flag_a_wrong_type_a_bad_choice_and_a_missing_value(work, offline_env):
+    (work / "strict_train.py").write_text(
+        "from absl import app, flags\n"
+        "flags.DEFINE_string('data_dir', None, 'Where the data is.', required=True)\n"
+        "flags.DEFINE_integer('seed', 0, 'Seed.')\n"
+        "flags.DEFINE_enum('optimizer', 'sgd', ['sgd', 'adam'], 'Optimizer.')\n"
+        "if __name__ == '__main__':\n    app.run(lambda argv: None)\n")
+    write_yaml(work, "strict_train.py", offline_env)
+    config = work / "config.yaml"
+    config.write_text(config.read_text().replace("seed: 0", "seed: many").replace("optimizer: sgd", "optimiser: adam"))
+    done = run_script([TO_YAML, "--script", "strict_train.py", "--check", "config.yaml"], offline_env, cwd=work)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "config.yaml: data_dir: --data_dir is a required flag and has no value; give one",
+        "config.yaml: seed: --seed cannot take 'many' (invalid literal for int() with base 10: 'many'); give a value "
+        "of type int",
+        "config.yaml: optimiser: the script defines no such absl flag; did you mean 'optimizer'?"]
+    write_yaml(work, SCRIPT, offline_env)
+    for override, line in [("optimizer=rmsprop", "optimizer: 'rmsprop' is no choice of --optimizer; choose one of "
+                                                 "sgd, adam, lamb"),
+                           ('layers=[a, "b,c"]', "layers: absl splits 'a,b,c' into ['a', 'b', 'c']; an item cannot "
+                                                 "hold a comma")]:
+        failed = run_script([HAT, "--script", SCRIPT, "--print_argv", override], offline_env, cwd=work)
+        assert failed.returncode == 2
+        assert failed.stderr.strip().splitlines() == [f"hat.py: error: {line}"]

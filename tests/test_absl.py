@@ -4,11 +4,13 @@ float for an integer flag), with YAML edits. The YAML shows the script's own fla
 and enum choices; --check and --print_argv speak the flag names."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
 from tests.conftest import run_script
-from tests.test_exact import HAT, TO_YAML, bare, print_argv, under_hat, write_yaml
+from tests.test_exact import HAT, TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
 
 pytest.importorskip("absl", reason="absl-py is the absl fixture's own dependency (requirements-dev.txt)")
 pytestmark = pytest.mark.clearml
@@ -84,3 +86,27 @@ def test_check_names_an_unknown_flag_a_wrong_type_a_bad_choice_and_a_missing_val
         failed = run_script([HAT, "--script", SCRIPT, "--print_argv", override], offline_env, cwd=work)
         assert failed.returncode == 2
         assert failed.stderr.strip().splitlines() == [f"hat.py: error: {line}"]
+
+
+SWEEP = """\
+objective: val_acc
+goal: max
+strategy: grid
+parameters:
+  lr: [0.2, 0.5]
+"""
+
+
+def test_a_local_sweep_over_a_flag_runs_each_value_and_keeps_the_best(tmp_path, work, clearml_server):
+    write_yaml(work, SCRIPT, clearml_server.env)
+    pushed_checkout(work, tmp_path)
+    (work / "sweep.yaml").write_text(SWEEP)
+    result = run_script([str(work / "hat.py"), "--script", SCRIPT, "--sweep", "sweep.yaml", "--local",
+                         "--best_yaml", str(tmp_path / "best.yaml")], clearml_server.env, cwd=work, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    logs = Path(result.stdout.split("consoles are in ")[1].split("/<task id>.log")[0])
+    printed = sorted(line[line.index("1e3: "):] for log in logs.glob("*.log") for line in log.read_text().splitlines()
+                     if "1e3: sgd lr " in line)
+    assert printed == ["1e3: sgd lr 0.2 for 100 steps", "1e3: sgd lr 0.5 for 100 steps"]
+    best = yaml.safe_load((tmp_path / "best.yaml").read_text())
+    assert (best["lr"], best["layers"], best["cleanup"]) == (0.5, ["64", "32"], True)

@@ -83,3 +83,9 @@ def test_exit_code_of_training_passes_through(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         run_training(script, [])
     assert exit_info.value.code == 3
+
+
+def test_a_successful_sys_exit_ends_the_training_and_returns(tmp_path):
+    # absl's app.run always ends with sys.exit(main(argv)): the hat must still report and close the task.
+    script = write(tmp_path, "train_e.py", "import sys\nprint('trained')\nsys.exit(0)\n")
+    assert run_training(script, []) is None

@@ -16,14 +16,19 @@ from clearml_hat.local.repo import repo_root
 def run_training(script: Path, argv: Sequence[str]) -> Any:
     """Call `main(argv)` when the script's main takes the argv list, else run the script as `__main__`.
 
-    Returns what main() returned (None for a `__main__` run). Exceptions and SystemExit are the training's own
-    and pass through unchanged.
+    Returns what main() returned (None for a `__main__` run). Exceptions and a failing SystemExit are the
+    training's own and pass through unchanged; a successful one (`sys.exit(0)`, and absl's `app.run`, which always
+    ends with `sys.exit(main(argv))`) is the end of the training, so the hat still reports and closes the task.
     """
     with _script_folder_first_on_path(script):
         if main_takes_argv(script.read_text(encoding="utf-8")):
             return _import_script(script).main(list(argv))
         with _sys_argv([str(script), *argv]):
-            runpy.run_path(str(script), run_name="__main__")
+            try:
+                runpy.run_path(str(script), run_name="__main__")
+            except SystemExit as stop:
+                if stop.code not in (None, 0):
+                    raise
     return None
 
 

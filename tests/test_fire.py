@@ -35,30 +35,25 @@ def test_defaults_resolve_as_a_bare_run(work, offline_env):
     assert got["lr_steps"] == ["tuple", "(100, 200)"] and got["run_name"] == ["str", "'1e3'"]
 
 
-def test_overrides_give_what_fires_own_command_line_gives(work, offline_env):
-    write_yaml(work, SCRIPT, offline_env)
-    overrides = ["lr=0.5", "run_name=2e3", "lr_steps=[10, 20]", "use_peft=true", "model_name=True", "seed=7"]
-    argv = ["--model_name='True'", "--lr=0.5", "--use_peft=True", "--run_name='2e3'", "--lr_steps=[10, 20]",
-            "--seed=7"]
-    assert print_argv(work, SCRIPT, offline_env, *overrides) == argv
-    got = under_hat(work, SCRIPT, overrides, offline_env)
-    assert got == bare(work, SCRIPT, argv, offline_env)
-    assert (got["run_name"], got["model_name"]) == (["str", "'2e3'"], ["str", "'True'"]), "strings stay strings"
-    assert (got["lr"], got["lr_steps"], got["seed"]) == (["float", "0.5"], ["list", "[10, 20]"], ["int", "7"])
-
-
-def test_yaml_edits_and_a_key_for_kwargs_give_what_fires_own_command_line_gives(work, offline_env):
+def test_overrides_yaml_edits_and_a_key_for_kwargs_give_what_fires_own_command_line_gives(work, offline_env):
     write_yaml(work, SCRIPT, offline_env)
     config = work / "config.yaml"
     config.write_text(config.read_text().replace("num_epochs: 3\n", "num_epochs: 5\n")
                       + "gradient_accumulation_steps: 4\n")
     assert print_argv(work, SCRIPT, offline_env) == ["--num_epochs=5", "--gradient_accumulation_steps=4"]
-    got = under_hat(work, SCRIPT, [], offline_env)
-    assert got == bare(work, SCRIPT, ["--num_epochs=5", "--gradient_accumulation_steps=4"], offline_env)
-    assert (got["num_epochs"], got["gradient_accumulation_steps"]) == (["int", "5"], ["int", "4"])
     done = run_script([TO_YAML, "--script", SCRIPT, "--check", "config.yaml"], offline_env, cwd=work)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "gradient_accumulation_steps: not a parameter of main(); passed to its **kwargs unchecked" in done.stdout
+    # One run for both (each run costs seconds): the YAML's edits, and overrides of other keys on top.
+    overrides = ["lr=0.5", "run_name=2e3", "lr_steps=[10, 20]", "use_peft=true", "model_name=True", "seed=7"]
+    argv = ["--model_name='True'", "--lr=0.5", "--num_epochs=5", "--use_peft=True", "--run_name='2e3'",
+            "--lr_steps=[10, 20]", "--seed=7", "--gradient_accumulation_steps=4"]
+    assert print_argv(work, SCRIPT, offline_env, *overrides) == argv
+    got = under_hat(work, SCRIPT, overrides, offline_env)
+    assert got == bare(work, SCRIPT, argv, offline_env)
+    assert (got["run_name"], got["model_name"]) == (["str", "'2e3'"], ["str", "'True'"]), "strings stay strings"
+    assert (got["lr"], got["lr_steps"], got["seed"]) == (["float", "0.5"], ["list", "[10, 20]"], ["int", "7"])
+    assert (got["num_epochs"], got["gradient_accumulation_steps"]) == (["int", "5"], ["int", "4"])
 
 
 def test_check_names_an_unknown_key_a_wrong_type_a_bad_choice_and_a_missing_value(work, offline_env):

@@ -1,16 +1,25 @@
 """absl flags scripts under the hat: what tests/exact/absl_train.py's main sees in FLAGS under the hat is what a
 bare run with absl's own command line gives: at the defaults, with overrides (`--noflag`, a list, a multi flag, a
-float for an integer flag), with YAML edits. The YAML shows the script's own flags (not absl's) with their help
-and enum choices; --check and --print_argv speak the flag names."""
+float for an integer flag), with YAML edits, on clearml-agent after an edit in a clone. The YAML
+shows the script's own flags (not absl's) with their help and enum choices; --check and --print_argv speak the
+flag names."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import run_script
-from tests.test_exact import HAT, TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml
+from tests.test_exact import (
+    CLONE_AND_EDIT,
+    HAT,
+    TO_YAML,
+    bare,
+    print_argv,
+    pushed_checkout,
+    recorded,
+    under_hat,
+    write_yaml,
+)
 
 pytest.importorskip("absl", reason="absl-py is the absl fixture's own dependency (requirements-dev.txt)")
 pytestmark = pytest.mark.clearml
@@ -27,14 +36,7 @@ def test_the_yaml_shows_the_scripts_own_flags_with_help_and_enum_choices(work, o
     assert "# Peak learning rate.\nlr: 0.1\n" in text
     done = run_script([TO_YAML, "--script", SCRIPT, "--check", "config.yaml"], offline_env, cwd=work)
     assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stdout + done.stderr
-
-
-def test_defaults_resolve_as_a_bare_run(work, offline_env):
-    write_yaml(work, SCRIPT, offline_env)
-    assert print_argv(work, SCRIPT, offline_env) == []
-    got = under_hat(work, SCRIPT, [], offline_env)
-    assert got == bare(work, SCRIPT, [], offline_env)
-    assert got["eval_steps"] == ["list", "[50, 100]"] and got["name"] == ["str", "'1e3'"]
+    assert print_argv(work, SCRIPT, offline_env) == [], "values left at the defaults are not passed"
 
 
 def test_overrides_and_yaml_edits_give_what_absls_own_command_line_gives(work, offline_env):
@@ -83,25 +85,30 @@ def test_check_names_an_unknown_flag_a_wrong_type_a_bad_choice_and_a_missing_val
         assert failed.stderr.strip().splitlines() == [f"hat.py: error: {line}"]
 
 
-SWEEP = """\
-objective: val_acc
-goal: max
-strategy: grid
-parameters:
-  lr: [0.2, 0.5]
-"""
-
-
-def test_a_local_sweep_over_a_flag_runs_each_value_and_keeps_the_best(tmp_path, work, clearml_server):
+def test_defaults_run_as_bare_and_values_edited_in_a_clone_reach_the_agents_run(tmp_path, work, clearml_server,
+                                                                                   real_agent):
     write_yaml(work, SCRIPT, clearml_server.env)
     pushed_checkout(work, tmp_path)
-    (work / "sweep.yaml").write_text(SWEEP)
-    result = run_script([str(work / "hat.py"), "--script", SCRIPT, "--sweep", "sweep.yaml", "--local",
-                         "--best_yaml", str(tmp_path / "best.yaml")], clearml_server.env, cwd=work, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    logs = Path(result.stdout.split("consoles are in ")[1].split("/<task id>.log")[0])
-    printed = sorted(line[line.index("1e3: "):] for log in logs.glob("*.log") for line in log.read_text().splitlines()
-                     if "1e3: sgd lr " in line)
-    assert printed == ["1e3: sgd lr 0.2 for 100 steps", "1e3: sgd lr 0.5 for 100 steps"]
-    best = yaml.safe_load((tmp_path / "best.yaml").read_text())
-    assert (best["lr"], best["layers"], best["cleanup"]) == (0.5, ["64", "32"], True)
+    record = tmp_path / "run.json"
+    done = run_script([str(work / "hat.py"), "--script", SCRIPT], {**clearml_server.env, "RECORD": str(record)},
+                      cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert recorded(record) == bare(work, SCRIPT, [], clearml_server.env)
+    (first,) = clearml_server.standin.tasks()
+    assert sorted(first["hyperparams"]) == ["hat", "train_args"], "ClearML's absl binding (TF_DEFINE) stays off"
+    # With that binding on, the agent's run saw none of the script's flags and failed.
+    edit = run_script(["-c", CLONE_AND_EDIT.replace(
+        '{"train_args/config.optim.lr": 0.5}',
+        '{"train_args/lr": 0.7, "train_args/cleanup": False, "train_args/layers": "[\'8\', \'16\']", '
+        '"train_args/eval_steps": "[5]"}'), first["id"]], clearml_server.env)
+    assert edit.returncode == 0, edit.stderr
+    clone_id = edit.stdout.strip().splitlines()[-1]
+    real_agent.env["RECORD"] = str(record)
+    with real_agent.daemon("compute") as daemon:
+        clone = daemon.wait_for(clone_id)
+    assert clone["status"] == "completed", daemon.log()
+    got = recorded(record)
+    assert got == bare(work, SCRIPT, ["--lr=0.7", "--nocleanup", "--layers=8,16", "--eval_steps=5"],
+                       clearml_server.env)
+    assert (got["lr"], got["layers"], got["eval_steps"]) == (["float", "0.7"], ["list", "['8', '16']"],
+                                                              ["list", "[5]"])

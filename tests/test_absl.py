@@ -33,6 +33,7 @@ def test_the_yaml_shows_the_scripts_own_flags_with_help_and_enum_choices(work, o
         "workdir": "/tmp/absl_train", "total_steps": 100, "lr": 0.1, "cleanup": True, "optimizer": "sgd",
         "layers": ["64", "32"], "eval_steps": [50, 100], "name": "1e3"}, "absl's own flags are no keys"
     assert "# The optimizer.\n# choices: sgd, adam, lamb\noptimizer: sgd\n" in text
+    assert text.startswith("# Training values for absl_train.py, read from its absl flags by clearml-hat.")
     assert "# Peak learning rate.\nlr: 0.1\n" in text
     done = run_script([TO_YAML, "--script", SCRIPT, "--check", "config.yaml"], offline_env, cwd=work)
     assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stdout + done.stderr

@@ -21,6 +21,7 @@ def test_the_yaml_shows_mains_keyword_defaults_with_docstring_help_and_literal_c
     assert yaml.safe_load(text) == {
         "model_name": "meta-llama/Llama-3.2-1B", "lr": 0.0001, "num_epochs": 3, "batch_size_training": 4,
         "use_peft": False, "peft_method": "lora", "run_name": "1e3", "lr_steps": [100, 200], "seed": None}
+    assert text.startswith("# Training values for fire_train.py, read from its fire.Fire function by clearml-hat.")
     assert "# the peak learning rate\nlr: 0.0001\n" in text
     assert "# which adapters\n# choices: lora, llama_adapter\npeft_method: lora\n" in text
     done = run_script([TO_YAML, "--script", SCRIPT, "--check", "config.yaml"], offline_env, cwd=work)

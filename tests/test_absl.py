@@ -40,6 +40,21 @@ def test_the_yaml_shows_the_scripts_own_flags_with_help_and_enum_choices(work, o
     assert print_argv(work, SCRIPT, offline_env) == [], "values left at the defaults are not passed"
 
 
+def test_flags_of_the_repos_own_modules_are_keys_and_those_of_installed_packages_are_not(work, offline_env):
+    (work / "options").mkdir()
+    (work / "options" / "__init__.py").write_text(
+        "from absl import flags\nflags.DEFINE_integer('batch_size', 32, 'Batch size.')\n")
+    # A virtual environment kept inside the repo holds installed packages, not the repo's code.
+    installed = work / ".venv" / "lib" / "python3" / "site-packages"
+    installed.mkdir(parents=True)
+    (installed / "vendor_lib.py").write_text("from absl import flags\nflags.DEFINE_bool('vendor_debug', False, 'x')\n")
+    (work / "split_train.py").write_text(
+        "import sys\nsys.path.append('.venv/lib/python3/site-packages')\nimport vendor_lib\nimport options\n"
+        "from absl import app, flags\nflags.DEFINE_string('workdir', 'out', 'Output.')\n"
+        "if __name__ == '__main__':\n    app.run(lambda argv: print(flags.FLAGS.batch_size))\n")
+    assert yaml.safe_load(write_yaml(work, "split_train.py", offline_env)) == {"batch_size": 32, "workdir": "out"}
+
+
 def test_overrides_and_yaml_edits_give_what_absls_own_command_line_gives(work, offline_env):
     write_yaml(work, SCRIPT, offline_env)
     config = work / "config.yaml"

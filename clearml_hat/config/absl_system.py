@@ -18,7 +18,7 @@ import enum
 from pathlib import Path
 from typing import Any, Iterable, List, Optional, Set
 
-from clearml_hat.config.entry_capture import run_until_call
+from clearml_hat.config.entry_capture import in_repo, run_until_call
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
 from clearml_hat.local.repo import repo_root
@@ -49,11 +49,11 @@ def _script_flags(flag_values: Any, script: Path) -> List[str]:
     """The names of the flags defined by the script or by modules of its repo, in definition order."""
     import sys
 
-    root = str(repo_root(script))
+    root = repo_root(script)
     names: List[str] = []
     for module, defined in flag_values.flags_by_module_dict().items():
         file = getattr(sys.modules.get(module), "__file__", None) or module  # the script's own: its argv[0]
-        if str(Path(file).resolve()).startswith(root):
+        if in_repo(file, root):
             names += [flag.name for flag in defined if flag.name not in names]
     order = list(flag_values)  # FlagValues iterates in definition order
     return sorted(names, key=order.index)

@@ -131,5 +131,15 @@ def _restored(path: Path, targets: Sequence[Tuple[Any, str]], reach: Any) -> Ite
 
 
 def _below(module: Any, root: Path) -> bool:
+    """True for a module of the script's repo (not one installed in a virtual environment inside it)."""
     file = getattr(module, "__file__", None)
-    return isinstance(file, str) and os.path.abspath(file).startswith(f"{root}{os.sep}")
+    return isinstance(file, str) and in_repo(file, root)
+
+
+def in_repo(file: str, root: Path) -> bool:
+    """True when file lies below root and outside an installed packages folder (a `.venv` kept in the repo)."""
+    path = os.path.realpath(file)
+    return path.startswith(f"{root}{os.sep}") and not _INSTALLED & set(Path(path).parts)
+
+
+_INSTALLED = {"site-packages", "dist-packages"}

@@ -151,8 +151,6 @@ def test_print_argv_and_check_never_import_clearml(tmp_path, offline_env):
 
 
 @pytest.mark.parametrize("source, system", [
-    ("import tyro\nfrom dataclasses import dataclass\n@dataclass\nclass Args:\n    lr: float = 0.1\n"
-     "args = tyro.cli(Args)\n", "tyro"),
     ("import click\n@click.command()\n@click.option('--lr', default=0.1)\ndef main(lr):\n    pass\nmain()\n",
      "click"),
     ("import draccus\nfrom dataclasses import dataclass\n@dataclass\nclass Args:\n    lr: float = 0.1\n"

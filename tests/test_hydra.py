@@ -5,12 +5,13 @@ config nested, with the group choice and the interpolations; --check and --print
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import run_script
+from tests.conftest import clean_env, run_script
 from tests.test_exact import (
     CLONE_AND_EDIT,
     HAT,
@@ -164,3 +165,32 @@ def test_a_local_grid_sweep_over_a_nested_key_and_a_group_runs_each_combination(
     best = yaml.safe_load((tmp_path / "best.yaml").read_text())
     assert (best["optim"]["lr"], best["model"]) == (0.5, "large"), "the winner in place; large brings its values"
     assert "optim.lr" not in best and best["optim"]["momentum"] == 0.9
+
+
+def test_torchrun_ranks_each_get_the_hydra_overrides(work, offline_env):
+    pytest.importorskip("torch")
+    write_yaml(work, SCRIPT, offline_env)
+    done = run_script([HAT, "--script", SCRIPT, "--nproc_per_node", "2", "optim.lr=0.5", "model=large"],
+                      offline_env, cwd=work, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for rank in (0, 1):
+        assert f"[rank{rank}]:large-lr0.5: lr 0.5 for 20 epochs, width 256" in done.stdout.splitlines(), done.stdout
+
+
+def test_init_writes_the_nested_config_and_run_again_keeps_the_edited_values(work):
+    from tests.test_init import init
+
+    repo = work.parent / "repo"
+    work.rename(repo)
+    assert init(repo, "--script", SCRIPT).returncode == 0
+    config = repo / "config.yaml"
+    assert yaml.safe_load(config.read_text())["optim"] == {"lr": 0.1, "momentum": 0.9, "betas": [0.9, 0.99]}
+    config.write_text(config.read_text().replace("  lr: 0.1\n", "  lr: 0.3\n").replace("_choice_: small",
+                                                                                        "_choice_: large"))
+    again = init(repo, "--script", SCRIPT)
+    assert again.returncode == 0, again.stderr
+    shown = yaml.safe_load(config.read_text())
+    assert (shown["optim"]["lr"], shown["model"]["_choice_"], shown["epochs"]) == (0.3, "large", 20)
+    env = {**clean_env(repo.parent / "home"), "PYTHONPATH": ""}
+    argv = run_script([str(repo / "hat.py"), "--print_argv"], env, cwd=repo)
+    assert json.loads(argv.stdout) == ["model=large", "optim.lr=0.3"], argv.stdout + argv.stderr

@@ -1,7 +1,7 @@
 """Which config system a training script uses, read from its source without running it.
 
     hydra_main(source)      -> HydraMain(config_path="conf", config_name="config", ...) for `@hydra.main(...)`
-    other_system(source)    -> "tyro" when the script imports a config system the hat does not support, else None
+    other_system(source)    -> "click" when the script imports a config system the hat does not support, else None
 
 Reading the source (not running it) matters: a script without argparse may train at module level, and a Hydra
 script's config is composed by the hat itself (config/hydra_system.py).
@@ -13,11 +13,11 @@ from typing import Dict, List, NamedTuple, Optional
 
 from clearml_hat.errors import HatError
 
-SUPPORTED = ("argparse (HfArgumentParser included), Hydra (@hydra.main with a config_path), python-fire (fire.Fire "
-             "over a function) and absl flags (app.run)")
+SUPPORTED = ("argparse (HfArgumentParser included), Hydra (@hydra.main with a config_path), tyro (tyro.cli), "
+             "python-fire (fire.Fire over a function) and absl flags (app.run)")
 
 # The top-level module each unsupported system is imported from, and its name for the message.
-_OTHERS = {"jsonargparse": "jsonargparse", "tyro": "tyro", "click": "click", "typer": "typer", "draccus": "draccus"}
+_OTHERS = {"jsonargparse": "jsonargparse", "click": "click", "typer": "typer", "draccus": "draccus"}
 
 class HydraMain(NamedTuple):
     """The arguments of a script's `@hydra.main(config_path=..., config_name=..., version_base=...)`."""
@@ -43,7 +43,7 @@ def hydra_main(source: str, shown: str) -> Optional[HydraMain]:
 
 
 def other_system(source: str) -> Optional[str]:
-    """The unsupported config system the script imports first (`import tyro`, `from absl import flags`), or None."""
+    """The unsupported config system the script imports first (`import click`, `from absl import flags`), or None."""
     for node in ast.walk(ast.parse(source)):
         modules: List[str] = []
         if isinstance(node, ast.Import):

@@ -20,6 +20,7 @@ from clearml_hat.config.argparser.system import ArgparseSystem
 from clearml_hat.config.detect import HydraMain, hydra_main
 from clearml_hat.config.entry_capture import imported_modules
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
+from clearml_hat.config.tyro_capture import capture_cli, uses_tyro
 from clearml_hat.errors import HatError
 from clearml_hat.local.training import run_training
 from clearml_hat.values import config_files
@@ -149,6 +150,10 @@ def capture_config_system(script: str | Path) -> ConfigSystem:
         from clearml_hat.config.hydra_system import HydraSystem  # hydra-core is imported only for its scripts
 
         return HydraSystem(Path(script), main)
+    if _uses_tyro(Path(script)):
+        from clearml_hat.config.tyro_system import TyroSystem  # tyro is imported only for its scripts
+
+        return TyroSystem(capture_cli(Path(script)))
     imported = imported_modules(Path(script))
     if "fire" in imported:
         from clearml_hat.config.fire_system import capture_fire  # fire is imported only for its scripts
@@ -168,6 +173,13 @@ def _hydra_main(script: Path) -> Optional[HydraMain]:
         return hydra_main(source, str(script))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
+
+
+def _uses_tyro(script: Path) -> bool:
+    try:
+        return uses_tyro(script.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def read_config_system(script: Path) -> Tuple[ConfigSystem, List[str]]:

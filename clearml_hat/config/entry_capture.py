@@ -126,8 +126,12 @@ def _restored(path: Path, targets: Sequence[Tuple[Any, str]], reach: Any) -> Ite
             sys.modules["__main__"] = main
         sys.argv, sys.path = argv, sys_path
         os.chdir(cwd)
-        os.environ.clear()
-        os.environ.update(environ)
+        # Only what the script changed: on the agent, ClearML's threads read the environment meanwhile.
+        for name in set(os.environ) - set(environ):
+            del os.environ[name]
+        for name, value in environ.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
 
 
 def _below(module: Any, root: Path) -> bool:

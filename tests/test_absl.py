@@ -55,6 +55,13 @@ def test_flags_of_the_repos_own_modules_are_keys_and_those_of_installed_packages
     assert yaml.safe_load(write_yaml(work, "split_train.py", offline_env)) == {"batch_size": 32, "workdir": "out"}
 
 
+def test_a_script_that_parses_flags_itself_is_read_at_that_parse_without_training(work, offline_env):
+    (work / "self_parse_train.py").write_text(
+        "import sys\nfrom absl import flags\nflags.DEFINE_integer('steps', 10, 'Steps.')\nflags.FLAGS(sys.argv)\n"
+        "raise SystemExit('the training must not run during capture')\n")
+    assert yaml.safe_load(write_yaml(work, "self_parse_train.py", offline_env)) == {"steps": 10}
+
+
 def test_overrides_and_yaml_edits_give_what_absls_own_command_line_gives(work, offline_env):
     write_yaml(work, SCRIPT, offline_env)
     config = work / "config.yaml"

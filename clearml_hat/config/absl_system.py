@@ -33,7 +33,8 @@ def capture_absl(script: Path) -> AbslSystem:
     defines them afresh."""
     from absl import app, flags
 
-    run_until_call(script, [(app, "run")], "absl.app.run")
+    # A script may also parse by itself (`FLAGS(sys.argv)`, then train): capture stops at that parse too.
+    run_until_call(script, [(app, "run"), (flags.FlagValues, "__call__")], "absl.app.run")
     names = _script_flags(flags.FLAGS, script)
     parser = copy.deepcopy(flags.FLAGS)
     for name in names:

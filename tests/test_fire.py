@@ -87,3 +87,11 @@ def test_fire_over_a_class_is_refused_in_one_line(work, offline_env):
     assert done.stderr == ("argparse_to_yaml.py: error: class_train.py hands fire.Fire the class Trainer, not a "
                            "function; the hat supports fire.Fire(main) over one function (give the script a main(...) "
                            "with keyword defaults and Fire that)\n")
+
+
+def test_a_script_that_imports_fire_but_parses_with_argparse_is_read_as_argparse(work, offline_env):
+    (work / "argparse_train.py").write_text(
+        "import argparse\nimport fire  # for a helper only\n"
+        "parser = argparse.ArgumentParser()\nparser.add_argument('--lr', type=float, default=0.1)\n"
+        "args = parser.parse_args()\nraise SystemExit('the training must not run during capture')\n")
+    assert yaml.safe_load(write_yaml(work, "argparse_train.py", offline_env)) == {"lr": 0.1}

@@ -40,20 +40,26 @@ class _Reached(BaseException):
         self.call_args, self.call_kwargs = args, kwargs
 
 
-def imported_modules(script: Path) -> Set[str]:
-    """Every absolute module name the script imports (`absl.flags` for `from absl import flags`), read from its
-    source; empty when it cannot be read (capture then names the problem)."""
+def imported_and_called(script: Path) -> Tuple[Set[str], Set[str]]:
+    """Every absolute module name the script imports (`absl.flags` for `from absl import flags`) and the last name
+    of everything it calls (`Fire` for `fire.Fire(main)`), read from its source; empty when it cannot be read
+    (capture then names the problem). Both matter: a script that imports fire but never calls Fire would run to
+    its end, training included, if it were captured as a fire script."""
     try:
         tree = ast.parse(script.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-        return set()
-    names: Set[str] = set()
+        return set(), set()
+    imported: Set[str] = set()
+    called: Set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
+            imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return names
+            imported |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Call):
+            function = node.func
+            called.add(function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", ""))
+    return imported, called
 
 
 def run_until_call(script: Path, targets: Sequence[Tuple[Any, str]], call: str) -> Called:

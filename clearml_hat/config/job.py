@@ -18,7 +18,7 @@ from clearml_hat.config.argparser.capture import ParserNotReached, capture_parse
 from clearml_hat.config.argparser.static_parser import read_parser
 from clearml_hat.config.argparser.system import ArgparseSystem
 from clearml_hat.config.detect import HydraMain, hydra_main
-from clearml_hat.config.entry_capture import imported_modules
+from clearml_hat.config.entry_capture import imported_and_called
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
 from clearml_hat.config.tyro_capture import capture_cli, uses_tyro
 from clearml_hat.errors import HatError
@@ -154,12 +154,13 @@ def capture_config_system(script: str | Path) -> ConfigSystem:
         from clearml_hat.config.tyro_system import TyroSystem  # tyro is imported only for its scripts
 
         return TyroSystem(capture_cli(Path(script)))
-    imported = imported_modules(Path(script))
-    if "fire" in imported:
+    imported, called = imported_and_called(Path(script))
+    if "fire" in imported and "Fire" in called:
         from clearml_hat.config.fire_system import capture_fire  # fire is imported only for its scripts
 
         return capture_fire(Path(script))
-    if imported & {"absl.flags", "absl.app"}:  # not `from absl import logging` alone: that script may use argparse
+    # Not `from absl import logging` alone, nor flags never parsed: such a script may parse with argparse.
+    if imported & {"absl.flags", "absl.app"} and called & {"run", "FLAGS"}:
         from clearml_hat.config.absl_system import capture_absl  # absl-py is imported only for its scripts
 
         return capture_absl(Path(script))

@@ -25,11 +25,10 @@ from clearml_hat.local.repo import repo_root
 
 
 class Called(NamedTuple):
-    """The intercepted call: its arguments and the script's module namespace at that moment."""
+    """The intercepted call's arguments."""
 
     args: tuple
     kwargs: Dict[str, Any]
-    namespace: Dict[str, Any]
 
 
 class _Reached(BaseException):
@@ -85,7 +84,7 @@ def run_until_call(script: Path, targets: Sequence[Tuple[Any, str]], call: str) 
         try:
             exec(code, module.__dict__)
         except _Reached as reached:
-            return Called(reached.call_args, reached.call_kwargs, dict(module.__dict__))
+            return Called(reached.call_args, reached.call_kwargs)
         except SystemExit as stop:
             raise HatError(f"{script} called sys.exit({stop.code!r}) before {call}(); `python {script}` with no "
                            f"arguments must reach {call}()") from None

@@ -8,7 +8,8 @@ Fire reads each value as a Python literal (`--name=1e3` is a float), so a string
 written quoted (`--name='1e3'`), and the command line is proven by calling fire.Fire itself on a function with
 main's signature. Help comes from main's docstring (Google style `Args:`), choices from `Literal[...]` hints.
 A `**kwargs` parameter takes keys the function does not name: keys added to config.yaml beyond its parameters are
-passed as `--key=value`, unchecked (the hat cannot know what main does with them). fire is the script's
+passed as `--key=value`, unchecked (the hat cannot know what main does with them); overrides name main's own
+parameters only. fire is the script's
 dependency, so it is imported only here, only for a script that uses it.
 """
 from __future__ import annotations

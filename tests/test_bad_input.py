@@ -153,8 +153,8 @@ def test_print_argv_and_check_never_import_clearml(tmp_path, offline_env):
 @pytest.mark.parametrize("source, system", [
     ("import draccus\nfrom dataclasses import dataclass\n@dataclass\nclass Cfg:\n    lr: float = 0.1\n"
      "@draccus.wrap()\ndef main(cfg: Cfg):\n    pass\nmain()\n", "draccus"),
-    ("from absl import app, flags\nflags.DEFINE_float('lr', 0.1, 'rate')\napp.run(lambda argv: None)\n",
-     "absl flags"),
+    ("import draccus\nfrom dataclasses import dataclass\n@dataclass\nclass Args:\n    lr: float = 0.1\n"
+     "args = draccus.parse(Args)\n", "draccus"),
 ])
 def test_a_script_on_an_unsupported_config_system_is_named_in_one_line(tmp_path, offline_env, source, system):
     (tmp_path / "train.py").write_text(source)

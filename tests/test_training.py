@@ -86,6 +86,6 @@ def test_exit_code_of_training_passes_through(tmp_path):
 
 
 def test_a_successful_sys_exit_ends_the_training_normally(tmp_path):
-    # click's standalone mode ends every command with sys.exit(0); the hat still reports and closes the task.
-    script = write(tmp_path, "train_e.py", "import sys\nsys.exit(0)\n")
+    # click's standalone mode and absl's app.run end with sys.exit(0); the hat still reports and closes the task.
+    script = write(tmp_path, "train_e.py", "import sys\nprint('trained')\nsys.exit(0)\n")
     assert run_training(script, []) is None

@@ -82,8 +82,9 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
         task_name=task_name,
         auto_connect_arg_parser=False,
         # train_args holds a Hydra script's values; the SDK's Hydra binding would keep its overrides a second
-        # time, and on the agent append those of the first run after the hat's, undoing an edit in a clone.
-        auto_connect_frameworks={"hydra": False},
+        # time, and on the agent append those of the first run after the hat's, undoing an edit in a clone. Its
+        # absl binding (tfdefines) would likewise set the first run's flag values over the hat's argv on the agent.
+        auto_connect_frameworks={"hydra": False, "tfdefines": False},
         reuse_last_task_id=False,
         output_uri=output_uri,
     )

@@ -44,7 +44,8 @@ def config_text(script: str, shown_script: str, shown_output: str,
         return render_nested_yaml(docs, shown_script, shown_output, f"{system.name} config"), removed
     values = config_files.expand({doc.key: doc.value for doc in docs}, system.known_keys())
     files = {key: config_files.nested(values, key) for key in config_files.file_keys(values)}
-    source = "argparse parser" if system.name == "argparse" else f"{system.name} command"
+    source = {"argparse": "argparse parser", "fire": "fire.Fire function", "absl": "absl flags"}.get(
+        system.name, f"{system.name} command")
     return render_yaml(docs, shown_script, shown_output, files, source), removed
 
 

@@ -14,11 +14,10 @@ from typing import Dict, List, NamedTuple, Optional
 from clearml_hat.errors import HatError
 
 SUPPORTED = ("argparse (HfArgumentParser included), Hydra (@hydra.main with a config_path), tyro (tyro.cli), "
-             "click, typer and jsonargparse")
+             "click, typer, jsonargparse, python-fire (fire.Fire over a function) and absl flags (app.run)")
 
 # The top-level module each unsupported system is imported from, and its name for the message.
-_OTHERS = {"fire": "python-fire",
-           "absl": "absl flags", "draccus": "draccus"}
+_OTHERS = {"draccus": "draccus"}
 
 class HydraMain(NamedTuple):
     """The arguments of a script's `@hydra.main(config_path=..., config_name=..., version_base=...)`."""

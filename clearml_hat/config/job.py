@@ -19,6 +19,7 @@ from clearml_hat.config.argparser.static_parser import read_parser
 from clearml_hat.config.argparser.system import ArgparseSystem
 from clearml_hat.config.click_capture import capture_command, uses_click
 from clearml_hat.config.detect import HydraMain, hydra_main
+from clearml_hat.config.entry_capture import imported_and_called
 from clearml_hat.config.jsonargparse_capture import is_jsonargparse
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
 from clearml_hat.config.tyro_capture import capture_cli, uses_tyro
@@ -159,6 +160,16 @@ def capture_config_system(script: str | Path) -> ConfigSystem:
         from clearml_hat.config.click_system import ClickSystem  # click (or typer) is imported only for its scripts
 
         return ClickSystem(Path(script), capture_command(script))
+    imported, called = imported_and_called(Path(script))
+    if "fire" in imported and "Fire" in called:
+        from clearml_hat.config.fire_system import capture_fire  # fire is imported only for its scripts
+
+        return capture_fire(Path(script))
+    # Not `from absl import logging` alone, nor flags never parsed: such a script may parse with argparse.
+    if imported & {"absl.flags", "absl.app"} and called & {"run", "FLAGS"}:
+        from clearml_hat.config.absl_system import capture_absl  # absl-py is imported only for its scripts
+
+        return capture_absl(Path(script))
     parser = capture_parser(script)
     if is_jsonargparse(parser):
         from clearml_hat.config.jsonargparse_system import JsonargparseSystem

@@ -18,7 +18,8 @@ def run_training(script: Path, argv: Sequence[str]) -> Any:
 
     Returns what main() returned (None for a `__main__` run). Exceptions and SystemExit are the training's own
     and pass through unchanged, except a successful sys.exit (0 or None): click ends every command that way
-    (its standalone mode), and the run goes on to report the sweep objective and close the task.
+    (its standalone mode), absl's `app.run` always ends with `sys.exit(main(argv))`; the run goes on to report
+    the sweep objective and close the task.
     """
     try:
         with _script_folder_first_on_path(script):

@@ -326,8 +326,9 @@ def closest_key(key: str, known: Sequence[str]) -> Optional[str]:
 
 def render_yaml(docs: Sequence[Any], script: str, output: str, files: Optional[Dict[str, dict]] = None,
                 source: str = "argparse parser") -> str:
-    """config.yaml text: a header, then one commented `key: value` per argument, in the parser's order; a key
-    that names a config file (files: key -> {_file_: path, ...its values}) as a block of the file's values."""
+    """config.yaml text: a header naming the source read, then one commented `key: value` per argument, in the
+    parser's order; a key that names a config file (files: key -> {_file_: path, ...its values}) as a block of the
+    file's values."""
     lines = [
         f"# Training values for {script}, read from its {source} by clearml-hat.",
         f"# Regenerate: python -m clearml_hat yaml --script {shlex.quote(script)} -o {shlex.quote(output)}",

@@ -42,7 +42,7 @@ def attach_rank() -> Any:
     from clearml import Task
 
     sdk_private.report_in_a_thread()
-    sdk_private.jsonargparse_unbound()  # a jsonargparse script's parse would get the task's `Args`, not its argv
+    sdk_private.without_config_bindings()  # a parse would get the task's `Args`, not the hat's argv
     return Task.init(auto_connect_arg_parser=False, auto_connect_streams=False, auto_resource_monitoring=False,
                      reuse_last_task_id=False)
 

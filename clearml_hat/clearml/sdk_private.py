@@ -150,40 +150,33 @@ def on_import(module: str, hook: Callable[[], None]) -> Callable[[], None]:
     return lambda: PostImportHookPatching.remove_on_import(module, hook)
 
 
-def without_click_binding() -> None:
-    """Take ClearML's click binding (clearml/binding/click_bind.py, patched into click when clearml is imported)
-    off click's Command and Context again. Where the task runs "remotely" (under an agent, and in a local sweep's
-    trials, which get CLEARML_TASK_ID) it makes every parse resilient and sets each parameter to the task's
-    `Args/<name>`, the default when there is none: the command line the hat built from train_args would be undone.
-    Its wrappers (`_patched_call`) keep the original method in their closure as `original_fn`; a method without
-    one is left as it is. Nothing happens before clearml is imported (--print_argv never imports it), and
-    typer's own copy of click (typer._click) is never patched."""
-    core = sys.modules.get("click.core")
-    if core is None or "clearml.binding.click_bind" not in sys.modules:
-        return
-    for owner, name in ((core.Command, "__init__"), (core.Command, "parse_args"), (core.Context, "__init__")):
-        code = getattr(owner.__dict__.get(name), "__code__", None)
-        if code is not None and "original_fn" in code.co_freevars:
-            closure = owner.__dict__[name].__closure__
-            setattr(owner, name, closure[code.co_freevars.index("original_fn")].cell_contents)
+def without_config_bindings() -> None:
+    """Take ClearML's bindings of click, jsonargparse and python-fire off again, for this process.
+
+    Importing clearml patches them (clearml/binding/click_bind.py, jsonargs_bind.py, fire_bind.py), whatever
+    Task.init's auto_connect_arg_parser says. Where the task runs "remotely" (under an agent, in a local sweep's
+    trials and in torchrun ranks, which all get the task id) the patched parse hands the script the task's `Args`
+    section instead of its command line (fire's fails outright on a task without one): the command line the hat
+    built from train_args would be undone. ClearML has no public switch. Each patch is a wrapper from
+    clearml/binding/frameworks (`_patched_call`) that keeps the original in its closure as `original_fn`; a
+    function without one is left as it is. Nothing happens for a system clearml has not bound (never before clearml
+    is imported: --print_argv never imports it); typer's own copy of click (typer._click) is never patched."""
+    bound = [("clearml.binding.click_bind", "click.core", (("Command", "__init__"), ("Command", "parse_args"),
+                                                             ("Context", "__init__"))),
+             ("clearml.binding.jsonargs_bind", "jsonargparse", (("ArgumentParser", "parse_args"),)),
+             ("clearml.binding.fire_bind", "fire.core", (("", "_Fire"), ("", "_CallAndUpdateTrace")))]
+    for binding, module_name, places in bound:
+        module = sys.modules.get(module_name)
+        if module is None or binding not in sys.modules:
+            continue
+        for owner_name, name in places:
+            owner = getattr(module, owner_name) if owner_name else module
+            _unpatch(owner, name)
 
 
-def jsonargparse_unbound() -> None:
-    """Take ClearML's jsonargparse binding off jsonargparse's parse_args, for this process.
-
-    Importing clearml patches jsonargparse.ArgumentParser.parse_args (clearml/binding/jsonargs_bind.py), whatever
-    Task.init's auto_connect_arg_parser says. Under an agent (a remote run, a sweep trial) the patched parse returns
-    the task's `Args` section instead of the command line; the hat's tasks keep the values in train_args, so the
-    script would get an empty config. The original function is the patch's closure (binding/frameworks'
-    _patched_call); ClearML has no public switch. Nothing happens when clearml or jsonargparse is not imported, or
-    the patch is not the one known here.
-    """
-    jsonargparse = sys.modules.get("jsonargparse")
-    if jsonargparse is None or "clearml.binding.jsonargs_bind" not in sys.modules:
-        return
-    patched = jsonargparse.ArgumentParser.__dict__.get("parse_args")
-    for cell in getattr(patched, "__closure__", None) or ():
-        original = cell.cell_contents
-        if getattr(original, "__qualname__", "") == "ArgumentParser.parse_args" and original is not patched:
-            jsonargparse.ArgumentParser.parse_args = original
-            return
+def _unpatch(owner: Any, name: str) -> None:
+    """Put back the original of ClearML's wrapper at owner.name (a class's method or a module's function)."""
+    patched = vars(owner).get(name)
+    code = getattr(patched, "__code__", None)
+    if code is not None and "original_fn" in code.co_freevars:
+        setattr(owner, name, patched.__closure__[code.co_freevars.index("original_fn")].cell_contents)

@@ -71,7 +71,7 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
     from clearml import Task
 
     sdk_private.report_in_a_thread()
-    sdk_private.jsonargparse_unbound()  # a jsonargparse script's parse would get the task's `Args`, not its argv
+    sdk_private.without_config_bindings()  # a parse would get the task's `Args`, not the hat's argv
     if requirements and Path(requirements).is_file():
         Task.force_requirements_env_freeze(requirements_file=requirements)
     if offline:

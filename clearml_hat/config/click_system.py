@@ -57,7 +57,7 @@ class ClickSystem:
     nested = False
 
     def __init__(self, script: Path, captured: CapturedCommand) -> None:
-        sdk_private.without_click_binding()  # before the first parse: ClearML's would undo the values under an agent
+        sdk_private.without_config_bindings()  # before the first parse: ClearML's would undo the values
         self.prog = script.name
         self.settings = captured.settings  # `main(auto_envvar_prefix="TRAIN")`: envvars count for the defaults
         # The errors of typer's own copy of click (typer._click) or click's: the ones the command raises.

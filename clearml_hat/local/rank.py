@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from clearml_hat.clearml import dist_tracking, sdk_private, tracking
+from clearml_hat.clearml import dist_tracking, tracking
 from clearml_hat.local.distributed import write_result
 from clearml_hat.local.training import run_training
 
@@ -23,8 +23,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     result_file, script, *train_argv = sys.argv[1:] if argv is None else argv
     if tracking.running_under_agent():  # the launcher put its task id here (clearml-agent did, on an agent)
         dist_tracking.attach_rank()
-        # With the task id ClearML's click binding replaces a click script's values by the task's `Args`.
-        sdk_private.without_click_binding()
     result = run_training(Path(script), train_argv)
     if os.environ.get("RANK") == "0":
         write_result(Path(result_file), result)

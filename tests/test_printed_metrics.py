@@ -273,3 +273,17 @@ def test_read_off_the_training_thread_nothing_printed_is_missing_from_the_log_or
     loss = [(e["iter"], e["value"]) for e in events if (e["metric"], e["variant"]) == ("loss", "train")]
     assert sorted(loss) == [(step, round(1 / (step + 1), 6)) for step in range(3000)]
     assert [(e["iter"], e["value"]) for e in events if e["metric"] == "acc"] == [(2999, 0.5)]
+
+
+@pytest.mark.parametrize("max_backlog", [5, 100_000])
+def test_a_reader_that_falls_behind_still_reports_every_point_in_order_at_its_iteration(monkeypatch, max_backlog):
+    from clearml_hat.local import printed_metrics
+
+    monkeypatch.setattr(printed_metrics, "_READ_FOR", 0.0)  # each wake-up reads nothing unless the backlog is full
+    monkeypatch.setattr(printed_metrics, "_MAX_BACKLOG", max_backlog)
+    out, _, found, context = tee(monkeypatch)
+    with context:
+        for step in range(500):
+            print(f"step {step}: train loss {1 / (step + 1):.6f}")
+    assert scalars(found) == [("loss", "train", round(1 / (step + 1), 6), step) for step in range(500)]
+    assert out.getvalue().count("\n") == 500

@@ -267,7 +267,10 @@ def test_read_off_the_training_thread_nothing_printed_is_missing_from_the_log_or
     log = "\n".join(e["msg"] for e in clearml_server.standin.events(task["id"], "log"))
     printed = [f"step {step}: train loss {1 / (step + 1):.6f}, lr 0.001" for step in range(3000)]
     assert [line for line in printed if line not in log] == []
+    assert [log.index(line) for line in printed] == sorted(log.index(line) for line in printed)  # in order
     assert all(f"checkpoint {step} written" in log for step in range(0, 3000, 500))
+    levels = {e["level"] for e in clearml_server.standin.events(task["id"], "log") if "checkpoint 500" in e["msg"]}
+    assert levels == {"error"}  # stderr's lines keep the level ClearML's console capture gives them
     assert "done without a newline: val_acc 0.5" in log
     events = clearml_server.standin.events(task["id"], "training_stats_scalar")
     loss = [(e["iter"], e["value"]) for e in events if (e["metric"], e["variant"]) == ("loss", "train")]

@@ -31,6 +31,7 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
 
+from clearml_hat.clearml import sdk_private
 from clearml_hat.local.metrics import Metric, MetricReader, make_reader
 
 # A line longer than this is no metric print (a tensor dump, a bar redrawn without `\r`): only its tail is kept.
@@ -48,27 +49,34 @@ _MAX_BACKLOG = 100_000
 _FRAMEWORK_REPORTS = "framework reports"
 
 
+Log = Optional[Callable[[str], Any]]  # adds text to the task's log (ClearML's console capture, split), or None
+
+
 class PrintedMetrics:
     """Reads whole lines out of the text written to several streams, in a thread of its own, and hands each metric
-    to `report`; `end()` reads what is left and stops the thread."""
+    to `report`; hands the text to the task's log there too, in batches, for streams written to the console alone.
+    `end()` reads what is left and stops the thread."""
 
-    def __init__(self, reader: Optional[MetricReader], report: Callable[[Metric], None]) -> None:
+    def __init__(self, reader: Optional[MetricReader], report: Callable[[Metric], None], logs: bool = False) -> None:
         self._reader = reader
         self._report = report
-        self._queue: Deque[Union[str, Tuple[List[str], str]]] = deque()  # appends and pops are thread-safe
+        self._queue: Deque[Union[str, Tuple[List[str], str, Log]]] = deque()  # appends and pops are thread-safe
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hat: printed metrics", daemon=True)
         self._drawing = True
         self.last_values: Dict[str, float] = {}
         self.last_iteration: Optional[int] = None
-        if reader is not None:
+        if reader is not None or logs:
             self._thread.start()
 
-    def feed(self, pending: List[str], text: str) -> None:
-        """Queue text written to one stream; `pending` is that stream's unfinished line."""
-        # A warning printed while reporting, in the reader's own thread, must not be read again.
-        if self._reader is not None and threading.current_thread() is not self._thread:
-            self._queue.append((pending, text))
+    def feed(self, pending: List[str], text: str, log: Log = None) -> None:
+        """Queue text written to one stream; `pending` is that stream's unfinished line, `log` its task log."""
+        if threading.current_thread() is self._thread:
+            # A warning printed while reporting, in the reader's own thread, goes to the log but is not read.
+            if log is not None:
+                log(text)
+        elif self._reader is not None or log is not None:
+            self._queue.append((pending, text, log))
 
     def framework_reports(self) -> None:
         """The training reported a scalar to ClearML itself: lines printed from now on give no scalars (their
@@ -100,20 +108,31 @@ class PrintedMetrics:
 
     def _drain(self, until: Optional[float] = None) -> None:
         """Read what is queued, in order; with `until` (a perf_counter time), only until then."""
+        batch: List[str] = []  # consecutive text for one log: one log record for all its lines
+        batch_log: Log = None
         while self._queue and (until is None or time.perf_counter() < until):
             item = self._queue.popleft()
             if isinstance(item, str):  # what waited for a later line was printed before: it is still drawn
                 self.flush_reader()
                 self._drawing = False
                 continue
-            pending, text = item
-            *lines, rest = ((pending.pop() if pending else "") + text).split("\n")
-            for line in lines:
-                self._read(line)
-            if "\r" in rest and self._reader is not None:  # a redraw: only the text after the last is on screen
-                overwritten, _, rest = rest.rpartition("\r")
-                self._report_all(self._reader.redraws(overwritten.split("\r")))  # a Trainer's bar, on stderr
-            pending.append(rest[-_MAX_LINE:])
+            pending, text, log = item
+            if log is not batch_log:
+                _log_batch(batch_log, batch)
+                batch, batch_log = [], log
+            batch.append(text)
+            if self._reader is not None:
+                self._read_text(pending, text)
+        _log_batch(batch_log, batch)
+
+    def _read_text(self, pending: List[str], text: str) -> None:
+        *lines, rest = ((pending.pop() if pending else "") + text).split("\n")
+        for line in lines:
+            self._read(line)
+        if "\r" in rest and self._reader is not None:  # a redraw: only the text after the last is on screen
+            overwritten, _, rest = rest.rpartition("\r")
+            self._report_all(self._reader.redraws(overwritten.split("\r")))  # a Trainer's bar, on stderr
+        pending.append(rest[-_MAX_LINE:])
 
     def _read(self, line: str) -> None:
         if self._reader is not None:
@@ -129,20 +148,28 @@ class PrintedMetrics:
                 self._report(metric._replace(iteration=iteration))
 
 
-class _Tee:
-    """A text stream that writes through to `stream` and copies what it gets to PrintedMetrics."""
+def _log_batch(log: Log, batch: List[str]) -> None:
+    if log is not None and batch:
+        log("".join(batch))
 
-    def __init__(self, stream: Any, printed: PrintedMetrics) -> None:
+
+class _Tee:
+    """A text stream that writes through to `stream` and copies what it gets to PrintedMetrics. Over ClearML's
+    console capture it writes to the console itself and PrintedMetrics hands the text to the task's log."""
+
+    def __init__(self, stream: Any, printed: PrintedMetrics, capture: Optional[sdk_private.ConsoleCapture]) -> None:
         self._stream = stream
         self._printed = printed
+        self._write: Callable[[str], Any] = stream.write if capture is None else capture.terminal
+        self.log: Log = None if capture is None else capture.log
         self._pending: List[str] = []
         self.line_open = False  # the last text written did not end its line
 
     def write(self, text: str) -> int:
-        written = self._stream.write(text)
+        written = self._write(text)
         if isinstance(text, str) and text:
             self.line_open = text[-1] != "\n"
-            self._printed.feed(self._pending, text)
+            self._printed.feed(self._pending, text, self.log)
         return written
 
     def writelines(self, lines: Any) -> None:
@@ -151,10 +178,14 @@ class _Tee:
 
     def finish(self) -> None:
         """Read the open line, and end it on the stream: ClearML's console capture drops a last line that has no
-        newline, and the task's log must hold everything the console showed."""
+        newline, and the task's log must hold everything the console showed. What the training writes to this
+        tee later (a logging handler that kept it) goes through the stream as it is."""
         self._printed.finish(self._pending)
         if self.line_open:
-            self._stream.write("\n")
+            self._write("\n")
+            if self.log is not None:
+                self.log("\n")
+        self._write, self.log = self._stream.write, None
 
     def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, buffer...: the stream's own
         return getattr(self._stream, name)
@@ -189,9 +220,10 @@ def reporting(task: Any, setting: str) -> Iterator[PrintedMetrics]:
 def teeing(reader: Optional[MetricReader], report: Callable[[Metric], None]) -> Iterator[PrintedMetrics]:
     """Tee sys.stdout and sys.stderr to `reader` for the block (with no reader, only to end an open last line);
     every metric goes to `report`."""
-    printed = PrintedMetrics(reader, report)
     saved = sys.stdout, sys.stderr
-    tees = _Tee(sys.stdout, printed), _Tee(sys.stderr, printed)
+    captures = sdk_private.console_capture(saved[0]), sdk_private.console_capture(saved[1])
+    printed = PrintedMetrics(reader, report, logs=any(captures))
+    tees = _Tee(saved[0], printed, captures[0]), _Tee(saved[1], printed, captures[1])
     sys.stdout, sys.stderr = tees
     try:
         yield printed

@@ -4,18 +4,23 @@
         result = job.train(argv)
     printed.last_values                          # {"val_acc": 0.91, ...}: the last printed value of each name
 
-The streams in place when the block starts (ClearML's console capture already wraps them after Task.init) get
-every write unchanged and at once, so the console, the task's log and the training's output stay as they were;
-the tee only puts a reference to each write in a queue. A thread of the hat's own takes the queue in batches,
-every 50 ms, and does the rest off the training's thread: it cuts the text into lines, reads them and reports the
-scalars. It shares one interpreter lock with the training, so it reads for at most 5 ms per wake-up: a training
-that prints on every step of a CPU-bound loop keeps about nine tenths of the interpreter, and the reader gets
-through some 600-1,000 lines a second (a GPU training prints far fewer); what was printed faster waits in the queue
-for the quieter steps after it or for the block's end. Only a backlog of 100,000 writes (about 50,000 printed
-lines) is read without the pause, to bound the memory it holds. Every point keeps the iteration its line showed,
-however late it is reported. A line is read when its newline arrives; a `\\r` redraw keeps only the text after it,
-and what is left without a newline is read when the block ends (also when the training raises), after everything
-queued. Which lines count is metrics.py's rule.
+The console gets every write unchanged and at once; the tee only puts a reference to each write in a queue. A
+thread of the hat's own takes the queue in batches, every 50 ms, and does the rest off the training's thread: it
+cuts the text into lines, reads them and reports the scalars, and hands the task's log each batch's text as one
+record. ClearML's console capture (the wrapper Task.init put on the streams) would make a log record per printed
+line on the training's thread, most of what a printed line cost a tracked training: the tee writes to the stream
+under it and logs through a second wrapper of the same task logger (sdk_private.console_capture; without it, the
+tee writes through the wrapper as it is). The log keeps every line, in order, at ClearML's level for its stream;
+its records are a batch late.
+
+The thread shares one interpreter lock with the training, so it works for at most 5 ms per wake-up: a training
+that prints on every step of a CPU-bound loop keeps about nine tenths of the interpreter, and what it printed faster
+than the thread gets through in that share (some 700 lines a second on a busy 2-core machine) waits in the queue for
+quieter steps or for the block's end. Only
+a backlog of 100,000 writes (about 50,000 printed lines) is taken without the pause, to bound the memory it holds.
+Every point keeps the iteration its line showed, however late it is reported. A line is read when its newline
+arrives; a `\\r` redraw keeps only the text after it, and what is left without a newline is read when the block
+ends (also when the training raises), after everything queued. Which lines count is metrics.py's rule.
 
 A metric on a line without an iteration (a final `val_acc: 0.91`) is reported at the last iteration any line
 showed, so it lands on the graph beside the others; at iteration 0 when no line showed one. It is always a scalar,

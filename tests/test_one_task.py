@@ -139,9 +139,11 @@ ULTRALYTICS = str(REPO / "tests/scripts/ultralytics_clearml.py")
 ULTRALYTICS_EXPECTED = [
     ("loss", "val", 0.9, 0),
     ("train", "train/box_loss", 1.5, 0), ("train", "train/cls_loss", 2.5, 0), ("lr", "lr/pg0", 0.01, 0),
-    ("val", "metrics/precision(B)", 0.5, 0), ("val", "metrics/mAP50-95(B)", 0.3, 0), ("val", "val/box_loss", 1.4, 0),
+    ("metrics", "metrics/precision(B)", 0.5, 0), ("metrics", "metrics/mAP50-95(B)", 0.3, 0),
+    ("val", "val/box_loss", 1.4, 0),
     ("train", "train/box_loss", 1.25, 1), ("train", "train/cls_loss", 2.0, 1), ("lr", "lr/pg0", 0.005, 1),
-    ("val", "metrics/precision(B)", 0.6, 1), ("val", "metrics/mAP50-95(B)", 0.4, 1), ("val", "val/box_loss", 1.2, 1),
+    ("metrics", "metrics/precision(B)", 0.6, 1), ("metrics", "metrics/mAP50-95(B)", 0.4, 1),
+    ("val", "val/box_loss", 1.2, 1),
     ("Summary", "model/parameters", 3011043.0, -2**31), ("Summary", "metrics/mAP50-95(B)", 0.4, -2**31),
 ]  # fmt: skip
 

@@ -45,7 +45,7 @@ def on_fit_epoch_end(trainer):
     task.get_logger().report_scalar(title="Epoch Time", series="Epoch Time", value=trainer.epoch_time,
                                     iteration=trainer.epoch)
     for name, value in trainer.metrics.items():
-        task.get_logger().report_scalar("val", name, value, iteration=trainer.epoch)
+        task.get_logger().report_scalar(name.split("/")[0], name, value, iteration=trainer.epoch)
     if trainer.epoch == 0:
         task.get_logger().report_single_value("model/parameters", 3011043)
 

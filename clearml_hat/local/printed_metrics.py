@@ -15,7 +15,7 @@ its records are a batch late.
 
 The thread shares one interpreter lock with the training, so it works for at most 5 ms per wake-up: a training
 that prints on every step of a CPU-bound loop keeps about nine tenths of the interpreter, and what it printed faster
-than the thread gets through in that share (some 700 lines a second on a busy 2-core machine) waits in the queue for
+than the thread gets through in that share (some 800 lines a second on a busy 2-core machine) waits in the queue for
 quieter steps or for the block's end. Only
 a backlog of 100,000 writes (about 50,000 printed lines) is taken without the pause, to bound the memory it holds.
 Every point keeps the iteration its line showed, however late it is reported. A line is read when its newline

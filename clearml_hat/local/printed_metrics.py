@@ -168,11 +168,12 @@ class _Tee:
         self._write: Callable[[str], Any] = stream.write if capture is None else capture.terminal
         self.log: Log = None if capture is None else capture.log
         self._pending: List[str] = []
+        self._reading = True  # until finish(): after it nothing reads the queue
         self.line_open = False  # the last text written did not end its line
 
     def write(self, text: str) -> int:
         written = self._write(text)
-        if isinstance(text, str) and text:
+        if self._reading and isinstance(text, str) and text:
             self.line_open = text[-1] != "\n"
             self._printed.feed(self._pending, text, self.log)
         return written
@@ -190,7 +191,7 @@ class _Tee:
             self._write("\n")
             if self.log is not None:
                 self.log("\n")
-        self._write, self.log = self._stream.write, None
+        self._write, self.log, self._reading = self._stream.write, None, False
 
     def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, buffer...: the stream's own
         return getattr(self._stream, name)

@@ -290,3 +290,35 @@ def test_a_reader_that_falls_behind_still_reports_every_point_in_order_at_its_it
             print(f"step {step}: train loss {1 / (step + 1):.6f}")
     assert scalars(found) == [("loss", "train", round(1 / (step + 1), 6), step) for step in range(500)]
     assert out.getvalue().count("\n") == 500
+
+
+SPLIT_SCRIPT = '''
+import sys
+sys.path.insert(0, sys.argv[1])
+from clearml import Task
+from clearml_hat.clearml import sdk_private
+Task.set_offline(True)
+task = Task.init(project_name="p", task_name="split", auto_connect_frameworks=False, auto_resource_monitoring=False)
+out, err = sdk_private.console_capture(sys.stdout), sdk_private.console_capture(sys.stderr)
+out.terminal("on the console only\\n")
+out.log("in the log only: line 1\\nline 2 without its newline yet")
+err.log(" ends here\\n")  # another stream's log: its own line
+out.log("\\n")
+task.close()
+'''
+
+
+@pytest.mark.clearml
+def test_clearmls_console_capture_splits_into_console_and_log(tmp_path, offline_env):
+    # The hat's bet on ClearML's PrintPatchLogger (sdk_private.console_capture): without it, printed lines cost the
+    # training's thread a log record each again.
+    script = tmp_path / "split.py"
+    script.write_text(SPLIT_SCRIPT)
+    result = run_script([str(script), str(Path(__file__).resolve().parent.parent)], offline_env)
+    assert result.returncode == 0, result.stderr
+    assert "on the console only" in result.stdout and "log only" not in result.stdout + result.stderr
+    (log,) = (Path(offline_env["CLEARML_CACHE_DIR"]) / "offline").glob("*/log.jsonl")
+    # ClearML's log handler joins records that follow each other at one level: their first lines are the hat's.
+    firsts = [(e["level"], e["msg"].split("\n")[0]) for row in log.open() for e in json.loads(row)]
+    assert [first for first in firsts if first[1].startswith(("in the", " ends", "line"))] == [
+        ("info", "in the log only: line 1"), ("error", " ends here"), ("info", "line 2 without its newline yet")]

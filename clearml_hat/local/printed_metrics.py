@@ -13,14 +13,15 @@ under it and logs through a second wrapper of the same task logger (sdk_private.
 tee writes through the wrapper as it is). The log keeps every line, in order, at ClearML's level for its stream;
 its records are a batch late.
 
-The thread shares one interpreter lock with the training, so it works for at most 5 ms per wake-up: a training
-that prints on every step of a CPU-bound loop keeps about nine tenths of the interpreter, and what it printed faster
-than the thread gets through in that share (some 800 lines a second on a busy 2-core machine) waits in the queue for
-quieter steps or for the block's end. Only
-a backlog of 100,000 writes (about 50,000 printed lines) is taken without the pause, to bound the memory it holds.
-Every point keeps the iteration its line showed, however late it is reported. A line is read when its newline
-arrives; a `\\r` redraw keeps only the text after it, and what is left without a newline is read when the block
-ends (also when the training raises), after everything queued. Which lines count is metrics.py's rule.
+The thread shares one interpreter lock with the training, so it works for at most 5 ms per wake-up: a training that
+prints on every step of a CPU-bound loop keeps about nine tenths of the interpreter, and what it printed faster than
+the thread gets through in that share (some 800 lines a second on a busy 2-core machine) waits in the queue for
+quieter steps or for the block's end. Past a backlog of 100,000 writes (about 50,000 printed lines) it works without
+the pause, taking its half of the interpreter as with no limit: the queue, and the time the block's end takes to
+read it, grow no faster than they did before the limit. Every point keeps the iteration its line showed, however
+late it is reported. A line is read when its newline arrives; a `\\r` redraw keeps only the text after it, and what
+is left without a newline is read when the block ends (also when the training raises), after everything queued.
+Which lines count is metrics.py's rule.
 
 A metric on a line without an iteration (a final `val_acc: 0.91`) is reported at the last iteration any line
 showed, so it lands on the graph beside the others; at iteration 0 when no line showed one. It is always a scalar,
@@ -48,7 +49,8 @@ _BATCH_EVERY = 0.05
 # pure Python, and with no limit the reader took half the lock from a training printing on every step (the
 # benchmark's loop ran 4x slower than with --metrics off). 5 ms is also Python's own switch interval.
 _READ_FOR = 0.005
-# Past this many queued writes the reader stops pausing: the memory held stays bounded whatever the training prints.
+# Past this many queued writes the reader stops pausing, so a training that always prints faster than the reader's
+# share reads does not build an ever longer backlog (memory, and time at the block's end) any faster than without it.
 _MAX_BACKLOG = 100_000
 # In the queue: from here on the training reports its scalars to ClearML itself.
 _FRAMEWORK_REPORTS = "framework reports"

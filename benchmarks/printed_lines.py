@@ -112,13 +112,14 @@ def main() -> int:
                     walls[name].append(wall)
     print(f"{options.lines} printed lines, stdout to /dev/null, offline; {options.rounds} interleaved rounds after a "
           f"warm-up; {sys.executable}")
-    print(f"{'case':<22}{'loop s (median)':>16}{'per line over bare':>20}{'process s (median)':>20}")
+    print(f"{'case':<22}{'loop s (median)':>16}{'per line over bare':>20}{'/ Task.init':>13}{'process s (median)':>20}")
     over: Dict[str, float] = {}
     for name in CASES:
         over[name] = statistics.median((case - bare) / options.lines * 1e6 for case, bare in zip(loops[name],
                                                                                                   loops["bare"]))
+    for name in CASES:
         print(f"{name:<22}{statistics.median(loops[name]):>16.3f}{over[name]:>17.1f} us"
-              f"{statistics.median(walls[name]):>20.2f}")
+              f"{over[name] / over['Task.init']:>13.2f}{statistics.median(walls[name]):>20.2f}")
     goal = over["Task.init"] / 2
     met = over["hat, metrics on"] <= goal
     print(f"\ngoal: metrics on <= half of Task.init per line ({goal:.1f} us): {over['hat, metrics on']:.1f} us, "

@@ -131,3 +131,56 @@ def test_tensorboard_through_clearmls_binding_lands_on_the_hats_task_and_is_not_
                  if not e["metric"].startswith(":monitor:"))
     assert got == [("loss", "loss", 0, 0.9), ("train", "loss", 1, 0.7), ("train", "loss", 2, 0.5),
                    ("train", "loss", 3, 0.3)]
+
+
+ULTRALYTICS = str(REPO / "tests/scripts/ultralytics_clearml.py")
+# The print before the callback's first scalar is drawn (at iteration 0: no line showed one); the callback's own
+# scalars; the final print after them is not drawn. `Epoch Time` is left out: its value is the time taken.
+ULTRALYTICS_EXPECTED = [
+    ("loss", "val", 0.9, 0),
+    ("train", "train/box_loss", 1.5, 0), ("train", "train/cls_loss", 2.5, 0), ("lr", "lr/pg0", 0.01, 0),
+    ("metrics", "metrics/precision(B)", 0.5, 0), ("metrics", "metrics/mAP50-95(B)", 0.3, 0),
+    ("val", "val/box_loss", 1.4, 0),
+    ("train", "train/box_loss", 1.25, 1), ("train", "train/cls_loss", 2.0, 1), ("lr", "lr/pg0", 0.005, 1),
+    ("metrics", "metrics/precision(B)", 0.6, 1), ("metrics", "metrics/mAP50-95(B)", 0.4, 1),
+    ("val", "val/box_loss", 1.2, 1),
+    ("Summary", "model/parameters", 3011043.0, -2**31), ("Summary", "metrics/mAP50-95(B)", 0.4, -2**31),
+]  # fmt: skip
+
+
+def ultralytics_args(tmp_path: Path, *more: str) -> list:
+    (tmp_path / "c.yaml").write_text(f"epochs: 2\nproject: ''\nname: train\nsave_dir: {tmp_path / 'runs'}\n")
+    return ["hat.py", *more, "--script", ULTRALYTICS, "--train_yaml", str(tmp_path / "c.yaml")]
+
+
+def rounded(points: list) -> list:
+    return sorted((metric, variant, round(value, 6), it) for metric, variant, value, it in points
+                  if metric != "Epoch Time")
+
+
+@pytest.mark.clearml
+def test_ultralytics_clearml_callback_reports_to_the_hats_task_once(tmp_path, clearml_server):
+    result = run_script(ultralytics_args(tmp_path), clearml_server.env)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    (task,) = clearml_server.standin.tasks()
+    assert task["status"] == "completed" and task["name"] == "ultralytics_clearml"
+    assert task["hyperparams"]["General"]["epochs"]["value"] == "2"  # the callback's connect, on the hat's task
+    events = clearml_server.standin.events(task["id"], "training_stats_scalar")
+    points = [(e["metric"], e["variant"], e["value"], e["iter"]) for e in events]
+    assert rounded(points) == sorted(ULTRALYTICS_EXPECTED)  # every point once, the printed ones not drawn again
+    assert [e["iter"] for e in events if e["metric"] == "Epoch Time"] == [0, 1]
+    images = clearml_server.standin.events(task["id"], "training_debug_image")
+    assert [(e["metric"], e["variant"], e["iter"]) for e in images] == [("Mosaic", "train_batch0.jpg", 1)]
+    models = [m for m in clearml_server.standin.models() if m["name"] == "train"]
+    assert len(models) == 1 and models[0]["task"] == task["id"]
+
+
+@pytest.mark.clearml
+def test_ultralytics_clearml_callback_reports_to_the_hats_task_offline(tmp_path, offline_env):
+    result = run_script(ultralytics_args(tmp_path, "--offline"), offline_env)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert rounded(offline_scalars(offline_env)) == sorted(ULTRALYTICS_EXPECTED)
+    sessions = [p for p in (Path(offline_env["CLEARML_CACHE_DIR"]) / "offline").iterdir() if p.is_dir()]
+    assert len(sessions) == 1

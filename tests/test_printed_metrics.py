@@ -267,9 +267,58 @@ def test_read_off_the_training_thread_nothing_printed_is_missing_from_the_log_or
     log = "\n".join(e["msg"] for e in clearml_server.standin.events(task["id"], "log"))
     printed = [f"step {step}: train loss {1 / (step + 1):.6f}, lr 0.001" for step in range(3000)]
     assert [line for line in printed if line not in log] == []
+    assert [log.index(line) for line in printed] == sorted(log.index(line) for line in printed)  # in order
     assert all(f"checkpoint {step} written" in log for step in range(0, 3000, 500))
+    levels = {e["level"] for e in clearml_server.standin.events(task["id"], "log") if "checkpoint 500" in e["msg"]}
+    assert levels == {"error"}  # stderr's lines keep the level ClearML's console capture gives them
     assert "done without a newline: val_acc 0.5" in log
     events = clearml_server.standin.events(task["id"], "training_stats_scalar")
     loss = [(e["iter"], e["value"]) for e in events if (e["metric"], e["variant"]) == ("loss", "train")]
     assert sorted(loss) == [(step, round(1 / (step + 1), 6)) for step in range(3000)]
     assert [(e["iter"], e["value"]) for e in events if e["metric"] == "acc"] == [(2999, 0.5)]
+
+
+@pytest.mark.parametrize("max_backlog", [5, 100_000])
+def test_a_reader_that_falls_behind_still_reports_every_point_in_order_at_its_iteration(monkeypatch, max_backlog):
+    from clearml_hat.local import printed_metrics
+
+    monkeypatch.setattr(printed_metrics, "_READ_FOR", 0.0)  # each wake-up reads nothing unless the backlog is full
+    monkeypatch.setattr(printed_metrics, "_MAX_BACKLOG", max_backlog)
+    out, _, found, context = tee(monkeypatch)
+    with context:
+        for step in range(500):
+            print(f"step {step}: train loss {1 / (step + 1):.6f}")
+    assert scalars(found) == [("loss", "train", round(1 / (step + 1), 6), step) for step in range(500)]
+    assert out.getvalue().count("\n") == 500
+
+
+SPLIT_SCRIPT = '''
+import sys
+sys.path.insert(0, sys.argv[1])
+from clearml import Task
+from clearml_hat.clearml import sdk_private
+Task.set_offline(True)
+task = Task.init(project_name="p", task_name="split", auto_connect_frameworks=False, auto_resource_monitoring=False)
+out, err = sdk_private.console_capture(sys.stdout), sdk_private.console_capture(sys.stderr)
+out.terminal("on the console only\\n")
+out.log("in the log only: line 1\\nline 2 without its newline yet")
+err.log(" ends here\\n")  # another stream's log: its own line
+out.log("\\n")
+task.close()
+'''
+
+
+@pytest.mark.clearml
+def test_clearmls_console_capture_splits_into_console_and_log(tmp_path, offline_env):
+    # The hat's bet on ClearML's PrintPatchLogger (sdk_private.console_capture): without it, printed lines cost the
+    # training's thread a log record each again.
+    script = tmp_path / "split.py"
+    script.write_text(SPLIT_SCRIPT)
+    result = run_script([str(script), str(Path(__file__).resolve().parent.parent)], offline_env)
+    assert result.returncode == 0, result.stderr
+    assert "on the console only" in result.stdout and "log only" not in result.stdout + result.stderr
+    (log,) = (Path(offline_env["CLEARML_CACHE_DIR"]) / "offline").glob("*/log.jsonl")
+    # ClearML's log handler joins records that follow each other at one level: their first lines are the hat's.
+    firsts = [(e["level"], e["msg"].split("\n")[0]) for row in log.open() for e in json.loads(row)]
+    assert [first for first in firsts if first[1].startswith(("in the", " ends", "line"))] == [
+        ("info", "in the log only: line 1"), ("error", " ends here"), ("info", "line 2 without its newline yet")]

@@ -10,7 +10,9 @@ ClearMLCallback, mmengine's ClearMLVisBackend and ultralytics call it too. While
 the hat's task whatever project, name or type it asks for, and Task.set_offline keeps the mode the hat chose (the
 run's other reports would otherwise go elsewhere). In offline mode, a training's Task.set_base_docker keeps its
 image and arguments but not its setup script, which ClearML's offline mode refuses with a ValueError that would
-end the training (yolov5's logger sets one). Each scalar the training reports through ClearML's Logger (its
+end the training (yolov5's logger sets one), and a training's Task.update_output_model records nothing (ClearML's
+offline mode fails there with AttributeError, and records no output models anyway; ultralytics' callback calls it at
+the end of the training). Each scalar the training reports through ClearML's Logger (its
 own calls, those frameworks', ClearML's TensorBoard binding) calls `on_framework_scalar` first, so the hat can stop
 drawing the same metrics from printed lines.
 """
@@ -31,6 +33,7 @@ def attached(task: Any, on_framework_scalar: Callable[[], None]) -> Iterator[Cal
     original_set_offline = Task.__dict__["set_offline"]
     original_report_scalar = Logger.report_scalar
     original_set_base_docker = Task.set_base_docker
+    original_update_output_model = Task.update_output_model
 
     def init(cls: Any, project_name: Any = None, task_name: Any = None, task_type: Any = None, *args: Any,
              **kwargs: Any) -> Any:
@@ -48,6 +51,12 @@ def attached(task: Any, on_framework_scalar: Callable[[], None]) -> Iterator[Cal
         script = None if self.is_offline() else docker_setup_bash_script
         original_set_base_docker(self, docker_cmd, docker_image, docker_arguments, script)
 
+    def update_output_model(self: Any, model_path: str, *args: Any, **kwargs: Any) -> Any:
+        # Offline, ClearML raises "'DummyModel' object has no attribute 'locked'" (1.16.3 and 2.1.12, bare too).
+        if self.is_offline():
+            return str(model_path)  # ClearML returns where the weights are; offline they stay where they are
+        return original_update_output_model(self, model_path, *args, **kwargs)
+
     def report_scalar(self: Any, *args: Any, **kwargs: Any) -> Any:
         # ClearML's own resource monitor reports machine stats (":monitor:machine", ":monitor:gpu") this way too,
         # from a thread of its own: they are not the training's metrics.
@@ -64,6 +73,7 @@ def attached(task: Any, on_framework_scalar: Callable[[], None]) -> Iterator[Cal
     Task.set_offline = classmethod(set_offline)  # type: ignore[assignment, method-assign]
     Logger.report_scalar = report_scalar  # type: ignore[method-assign]
     Task.set_base_docker = set_base_docker  # type: ignore[method-assign]
+    Task.update_output_model = update_output_model  # type: ignore[method-assign]
     try:
         yield own_scalar
     finally:
@@ -71,3 +81,4 @@ def attached(task: Any, on_framework_scalar: Callable[[], None]) -> Iterator[Cal
         Task.set_offline = original_set_offline  # type: ignore[method-assign]
         Logger.report_scalar = original_report_scalar  # type: ignore[method-assign]
         Task.set_base_docker = original_set_base_docker  # type: ignore[method-assign]
+        Task.update_output_model = original_update_output_model  # type: ignore[method-assign]

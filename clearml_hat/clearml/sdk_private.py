@@ -6,10 +6,11 @@ the attribute is gone, so a newer SDK makes the hat slower or less precise, neve
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import sys
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple
 
 
 def report_in_a_thread() -> None:
@@ -63,6 +64,38 @@ def hand_over_hashes(draft: Any, known: Dict[str, Tuple[str, int, int]]) -> None
         return file_entry
 
     draft._calc_file_hash = hashed_already
+
+
+class ConsoleCapture(NamedTuple):
+    """ClearML's console capture of one stream, split: `terminal` writes to the console only, `log` adds text to
+    the task's log only (a line once its newline arrives, as ClearML's wrapper does)."""
+
+    terminal: Callable[[str], Any]
+    log: Callable[[str], Any]
+
+
+class _Nowhere:
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def console_capture(stream: Any) -> Optional[ConsoleCapture]:
+    """ClearML's wrapper of sys.stdout or sys.stderr (Task.init puts a PrintPatchLogger there) in its two halves, so
+    the hat can write to the console at once and hand the task's log a batch of lines at a time: the wrapper makes
+    one log record per printed line, on the training's thread, which is most of what a printed line costs a tracked
+    training. The log half is a second PrintPatchLogger of the same task logger with nowhere to print. None when
+    `stream` is no such wrapper or its attributes are gone: the hat then writes through the wrapper as it is."""
+    try:
+        from clearml.backend_interface.logger import PrintPatchLogger
+    except ImportError:
+        return None
+    terminal, logger = getattr(stream, "_terminal", None), getattr(stream, "_log", None)
+    if not isinstance(stream, PrintPatchLogger) or terminal is None or logger is None:
+        return None
+    # ClearML replaced the stream's own write with one that goes back through its wrapper, keeping the original.
+    write = getattr(terminal, "_original_write", None) or terminal.write
+    level = getattr(stream, "_log_level", logging.INFO)
+    return ConsoleCapture(write, PrintPatchLogger(_Nowhere(), logger, level=level, load_config_defaults=False).write)
 
 
 def local_job_process(job: Any) -> Optional[Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clearml_hat.config.job import capture_config_system
+from clearml_hat.config.systems import capture_config_system
 from clearml_hat.errors import HatError
 from tests.conftest import run_script
 from tests.test_exact import HAT, TO_YAML, bare, print_argv, pushed_checkout, under_hat, write_yaml

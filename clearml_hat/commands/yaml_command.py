@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from clearml_hat.config.job import capture_config_system, check_job_values, load_job_values
+from clearml_hat.config.job import check_job_values, load_job_values
+from clearml_hat.config.systems import capture_config_system
 from clearml_hat.console import Console
 from clearml_hat.errors import HatError
 from clearml_hat.values import config_files

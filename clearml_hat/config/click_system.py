@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Set
 
 from clearml_hat.clearml import sdk_private
-from clearml_hat.config.click_capture import CapturedCommand
+from clearml_hat.config.click_capture import CapturedCommand, capture_command
 from clearml_hat.config.click_params import (
     choices_of,
     flag_value,
@@ -48,6 +48,10 @@ class _Level(NamedTuple):
     switches: Dict[str, List[Any]]  # feature switches: the flags that write their flag_value to one key
     empty: Any  # the command's context for an empty command line: its params are the defaults
 
+
+def capture_click(script: Path) -> ClickSystem:
+    """The click command the script invokes, read by running it up to that call (the training never runs)."""
+    return ClickSystem(script, capture_command(script))
 
 class ClickSystem:
     """The parameters of the click command a script invokes; of a group, its own and each subcommand's, with the

@@ -19,12 +19,20 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Se
 
 import yaml
 
-from clearml_hat.config.detect import HydraMain
+from clearml_hat.config.detect import HydraMain, hydra_main
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
 from clearml_hat.values.config_files import kind, same_kind
 from clearml_hat.values.yaml_config import closest_key
 from clearml_hat.values.yaml_values import same_value
+
+
+def capture_hydra(script: Path) -> HydraSystem:
+    """The config the script's `@hydra.main` composes, read from its source (the script never runs)."""
+    main = hydra_main(script.read_text(encoding="utf-8"), str(script))
+    if main is None:
+        raise HatError(f"{script} has no @hydra.main; run it as the script of another config system")
+    return HydraSystem(script, main)
 
 
 class Composed(NamedTuple):

@@ -14,15 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from clearml_hat.config.argparser.capture import ParserNotReached, capture_parser
+from clearml_hat.config.argparser.capture import ParserNotReached
 from clearml_hat.config.argparser.static_parser import read_parser
 from clearml_hat.config.argparser.system import ArgparseSystem
-from clearml_hat.config.click_capture import capture_command, uses_click
-from clearml_hat.config.detect import HydraMain, hydra_main
-from clearml_hat.config.entry_capture import imported_and_called
-from clearml_hat.config.jsonargparse_capture import is_jsonargparse
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
-from clearml_hat.config.tyro_capture import capture_cli, uses_tyro
+from clearml_hat.config.systems import capture_config_system
 from clearml_hat.errors import HatError
 from clearml_hat.local.training import run_training
 from clearml_hat.values import config_files
@@ -141,57 +137,6 @@ def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[di
     defaults = defaults_of(system) if defaults is None else defaults
     command, value_warnings = make_command(system, values, defaults, pinned, args_file)
     return Job(script, system, values, defaults, tuple(pinned), args_file, command, warnings + value_warnings)
-
-
-def capture_config_system(script: str | Path) -> ConfigSystem:
-    """The script's config system: Hydra's composed config for an `@hydra.main` script (read from its source, the
-    training never runs), else its argparse (or jsonargparse) parser, read by running the script up to its parse;
-    HatError when it stops before."""
-    main = _hydra_main(Path(script))
-    if main is not None:
-        from clearml_hat.config.hydra_system import HydraSystem  # hydra-core is imported only for its scripts
-
-        return HydraSystem(Path(script), main)
-    if _uses_tyro(Path(script)):
-        from clearml_hat.config.tyro_system import TyroSystem  # tyro is imported only for its scripts
-
-        return TyroSystem(capture_cli(Path(script)))
-    if uses_click(Path(script)):
-        from clearml_hat.config.click_system import ClickSystem  # click (or typer) is imported only for its scripts
-
-        return ClickSystem(Path(script), capture_command(script))
-    imported, called = imported_and_called(Path(script))
-    if "fire" in imported and "Fire" in called:
-        from clearml_hat.config.fire_system import capture_fire  # fire is imported only for its scripts
-
-        return capture_fire(Path(script))
-    # Not `from absl import logging` alone, nor flags never parsed: such a script may parse with argparse.
-    if imported & {"absl.flags", "absl.app"} and called & {"run", "FLAGS"}:
-        from clearml_hat.config.absl_system import capture_absl  # absl-py is imported only for its scripts
-
-        return capture_absl(Path(script))
-    parser = capture_parser(script)
-    if is_jsonargparse(parser):
-        from clearml_hat.config.jsonargparse_system import JsonargparseSystem
-
-        return JsonargparseSystem(parser, Path(script))
-    return ArgparseSystem(parser)
-
-
-def _hydra_main(script: Path) -> Optional[HydraMain]:
-    """The script's @hydra.main arguments, or None (also when it cannot be read: capture names that problem)."""
-    try:
-        source = script.read_text(encoding="utf-8")
-        return hydra_main(source, str(script))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-        return None
-
-
-def _uses_tyro(script: Path) -> bool:
-    try:
-        return uses_tyro(script.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False
 
 
 def read_config_system(script: Path) -> Tuple[ConfigSystem, List[str]]:

@@ -22,13 +22,13 @@ import io
 import os
 import re
 import warnings
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Set, Union
 
 from typing_extensions import Annotated, Literal, get_args, get_origin, get_type_hints  # tyro's own dependency
 
 from clearml_hat.config.system import Checked, KeyDoc
-from clearml_hat.config.tyro_capture import CliCall, as_main
+from clearml_hat.config.tyro_capture import CliCall, as_main, capture_cli
 from clearml_hat.errors import HatError
 from clearml_hat.values.yaml_config import closest_key
 from clearml_hat.values.yaml_values import convert, same_value
@@ -43,6 +43,10 @@ class Leaf(NamedTuple):
     hint: Any  # the field's type, Annotated[...] taken off
     default: Any  # the Python default; _REQUIRED when there is none
 
+
+def capture_tyro(script: Path) -> TyroSystem:
+    """What the script hands tyro.cli, read by running it up to that call (the training never runs)."""
+    return TyroSystem(capture_cli(script))
 
 class TyroSystem:
     """The config a script's `tyro.cli(...)` call builds."""

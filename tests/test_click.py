@@ -49,8 +49,10 @@ def test_the_yaml_shows_click_defaults_help_choices_and_the_required_option(work
 
 def test_click_overrides_and_a_yaml_edit_resolve_as_clicks_own_command_line(work, offline_env):
     write_yaml(work, CLICK, offline_env)
-    # At the defaults only the required value is passed (one run under the hat per system: the suite's budget).
+    # At the defaults only the required value is passed.
     assert print_argv(work, CLICK, offline_env, "run_name=base") == ["--run-name=base"]
+    assert under_hat(work, CLICK, ["run_name=base"], offline_env) == bare(work, CLICK, ["--run-name", "base"],
+                                                                            offline_env)
 
     # A YAML edit and overrides together: 30.0 for an int option is 30, `no` for a text option stays text.
     config = work / "config.yaml"
@@ -73,6 +75,7 @@ def test_click_overrides_and_a_yaml_edit_resolve_as_clicks_own_command_line(work
 def test_typer_overrides_and_a_yaml_edit_resolve_as_typers_own_command_line(work, offline_env):
     write_yaml(work, TYPER, offline_env)
     assert print_argv(work, TYPER, offline_env) == [], "at the defaults nothing is passed: typer's own defaults"
+    assert under_hat(work, TYPER, [], offline_env) == bare(work, TYPER, [], offline_env)
 
     config = work / "config.yaml"
     config.write_text(config.read_text().replace("optimizer: sgd", "optimizer: adamw").replace(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 
@@ -67,9 +67,26 @@ def hand_over_hashes(draft: Any, known: Dict[str, Tuple[str, int, int]]) -> None
 
 def local_job_process(job: Any) -> Optional[Any]:
     """The Popen of a sweep's local trial (clearml.automation's LocalClearmlJob), to end it after a Ctrl-C sent to
-    the sweep alone: the job's public abort() only marks the task stopped. None when the attribute is gone: the
-    trial then runs to its end, as under abort() alone."""
+    the sweep alone (the job's public abort() only marks the task stopped) and to record how it ended. None once
+    it has ended and been recorded (forget_local_job_process), or when the attribute is gone."""
     return getattr(job, "_job_process", None)
+
+
+def knows_local_job_process(job: Any) -> bool:
+    """Whether the job keeps its Popen where local_job_process reads it; if not, the job's own wait_for_process
+    records the trial's end (ClearML's way, which can mark a stopped trial failed: see sweep._record_end)."""
+    return hasattr(job, "_job_process")
+
+
+def forget_local_job_process(job: Any) -> None:
+    """What LocalClearmlJob.wait_for_process does once the trial's process has ended, less the status writes: the
+    job forgets the process, and the temporary copy of a standalone entry point is removed."""
+    job._job_process = None
+    leftover = getattr(job, "_local_temp_file", None)
+    if leftover:
+        with suppress(FileNotFoundError):
+            os.unlink(leftover)
+        job._local_temp_file = None
 
 
 def record_interrupt(task: Any) -> bool:

@@ -349,6 +349,7 @@ def report_objective(task: Any, objective: Optional[str], result: Any, last_prin
 _output_lock = threading.Lock()
 # A trial process's exit code after SIGINT or SIGTERM: killed by it, or the hat's own 130 / 143 after cleaning up.
 _ENDED_BY_A_SIGNAL = (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM)
+END_SECONDS = 30  # a trial's time to close its task after SIGTERM, before it is killed
 
 
 def _say(console: Console, line: str) -> None:
@@ -372,45 +373,75 @@ def _local_job_class(console: Console) -> type:
     _say(console, f"the local trials' consoles are in {logs}/<task id>.log (and on each trial's task)")
 
     class QuietLocalJob(LocalClearmlJob):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # The optimizer's thread, its reporter's thread and the sweep's main thread all ask a job about its
+            # trial (status() reaps the process); each reads the task's status and then writes one. Unserialized,
+            # the last writer won: a trial stopped by Ctrl-C was marked stopped, then stopped again without the
+            # "user aborted" reason by abort(), then failed by ClearML's wait_for_process, which looks for it.
+            self.ending = threading.RLock()
+            self.killed = False  # by end_process: a trial stopped, not one that failed
+
         def launch(self, queue_name: Optional[str] = None) -> bool:
             with _output_to(logs / f"{self.task_id()}.log"):
                 return super().launch(queue_name)  # type: ignore[arg-type]
 
         def wait_for_process(self, timeout: Optional[int] = None) -> Optional[int]:
-            """A trial whose process a signal ended (Ctrl-C in the terminal reaches it, end_process) was stopped,
-            not failed: ClearML's job marks every non-zero exit failed unless the task was stopped as user
-            aborted, so it is marked so first."""
-            process = sdk_private.local_job_process(self)
-            if process is not None:
+            """The trial process's exit code once it has ended, its end recorded on the task (_record_end); None
+            while it runs, or once recorded."""
+            if not sdk_private.knows_local_job_process(self):
+                return super().wait_for_process(timeout)
+            with self.ending:
+                process = sdk_private.local_job_process(self)
+                if process is None:
+                    return None
                 try:
-                    code = process.wait(timeout=timeout)
+                    code: int = process.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     return None
-                if code in _ENDED_BY_A_SIGNAL:
-                    task: Any = self.task
-                    task.stopped(force=True, status_reason="user aborted: the trial was interrupted")
-                    task.reload()  # clearml 1.16 reads the cached status next
-            return super().wait_for_process(timeout)
+                sdk_private.forget_local_job_process(self)
+                _record_end(self.task, code, self.killed)
+                return code
 
         def abort(self) -> None:
-            """Stop the trial if it still runs. The status is read afresh first: clearml 1.16 reads the job's cached
-            one, and would stop a trial that completed since (found by tests/test_sweep_interrupt.py)."""
-            task: Any = self.task
-            if task is not None:
-                task.reload()
-            super().abort()
+            """Stop the trial: end its process and record how it ended. ClearML's abort() marks a local trial's
+            task stopped and leaves its process running (and clearml 1.16 judges by a cached status, so it
+            stopped trials that had completed)."""
+            if not sdk_private.knows_local_job_process(self):
+                return super().abort()
+            self.end_process()
 
         def end_process(self) -> None:
-            """End the trial's process after a Ctrl-C sent to the sweep alone (a terminal's reaches it too).
-
-            The job's abort() only marks the task stopped; its process is a private attribute (sdk_private).
-            """
-            process = sdk_private.local_job_process(self)
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(30)
+            """End the trial's process, if it still runs, after a Ctrl-C (a terminal's reaches it too; one sent
+            to the sweep alone does not), and record how it ended. Its process is private (sdk_private)."""
+            with self.ending:
+                process = sdk_private.local_job_process(self)
+                if process is not None and process.poll() is None:
+                    process.terminate()  # the trial closes its task as stopped (terminate.py)
+                    try:
+                        process.wait(END_SECONDS)
+                    except subprocess.TimeoutExpired:  # SIGTERM came before the hat's handler (terminate.py)
+                        self.killed = True
+                        process.kill()
+                self.wait_for_process()
 
     return QuietLocalJob
+
+
+def _record_end(task: Any, code: int, killed: bool) -> None:
+    """A local trial's status once its process has ended. What the trial recorded itself stands: a trial that
+    completed keeps that status though a Ctrl-C reached it while it exited (it ends -2 then). A trial that got no
+    further than in_progress (a Ctrl-C while it started up, a crash before its task was opened) gets what its exit
+    code says: stopped after a signal (or killed by the sweep), completed after 0, else failed."""
+    task.reload()  # the job's copy holds the status the sweep read last
+    if str(task.status) != "in_progress":
+        return
+    if code == 0:
+        task.mark_completed()
+    elif code in _ENDED_BY_A_SIGNAL or killed:
+        task.stopped(force=True, status_reason="user aborted: the trial was interrupted")
+    else:
+        task.mark_failed(force=True)
 
 
 @contextmanager

@@ -165,3 +165,16 @@ def on_import(module: str, hook: Callable[[], None]) -> Callable[[], None]:
         return lambda: None
     PostImportHookPatching.add_on_import(module, hook)
     return lambda: PostImportHookPatching.remove_on_import(module, hook)
+
+
+def finish_repo_detection(task: Any, seconds: float) -> None:
+    """Wait (at most `seconds`) for the repository and package detection Task.init runs in a thread, before a run
+    whose training failed ends. ClearML's exit hook waits for it after a success only; after a failure it kills
+    the thread with PyThreadState_SetAsyncExc and an exception instance where CPython wants a class, so the thread
+    gets a SystemError and prints "Failed auto-detecting task repository ... SystemExit() is not a BaseException
+    subclass" (or "Failed auto-generating package requirements: ...") into the run's output, and the failed task
+    lacks the commit and diff that would reproduce it. Task._detect_repo_async_thread is that thread; without it
+    nothing is waited for and the line may appear."""
+    thread = getattr(task, "_detect_repo_async_thread", None)
+    if thread is not None:
+        thread.join(seconds)

@@ -122,8 +122,13 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
                 result = job.train(argv)
     except terminate.Terminated:
         return stopped_by_sigterm(task, console)
-    except (Exception, SystemExit):  # the training's own failure (or exit), which goes on to the user unchanged
+    except (Exception, SystemExit) as error:  # the training's own failure (or exit): it goes on to the user as is
         sdk_private.finish_repo_detection(task, REPO_DETECTION_SECONDS)
+        if isinstance(error, ModuleNotFoundError) and in_a_pipx_venv():
+            raise HatError(f"the training cannot import {error.name}: this clearml-hat runs in the venv pipx gave it "
+                           f"({sys.prefix}), without the training's packages; run `python hat.py ...` with the "
+                           "training environment's python instead (`clearml-hat init` puts hat.py in the repo)") \
+                from None
         raise
     tracking.report_result(task, result)
     sweep.report_objective(task, settings.objective, result, printed.last_values, console)  # a sweep trial's rank
@@ -134,6 +139,11 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         console.out(f"{console.prog}: offline session: {session_zip}; import it with: "
                     f"clearml-task --import-offline-session {session_zip}")
     return 0
+
+
+def in_a_pipx_venv() -> bool:
+    """Whether this Python is a venv pipx made (`pipx install clearml-hat`): pipx writes its metadata into it."""
+    return (Path(sys.prefix) / "pipx_metadata.json").is_file()
 
 
 def say_done(task_id: str, page: Optional[str], result: Any, console: Console) -> None:

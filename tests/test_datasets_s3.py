@@ -504,3 +504,33 @@ def test_agent_run_trains_on_the_same_dataset_and_stores_the_output_in_the_bucke
     assert f"loaded 24 images of 2 classes from {tmp_path / 'agent-cache'}" in result.stdout
     assert f"ds_{dataset['id']}" in result.stdout
     assert any("/artifacts/output/" in key for key in s3.keys("models/")), s3.keys()
+
+
+def test_ctrl_c_while_zipping_deletes_the_unfinished_version_and_its_zip(clearml_server, s3, tmp_path):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    with (folder / "sparse.bin").open("wb") as big:  # 256 MiB of zeros on no disk: seconds of zipping
+        big.truncate(256 << 20)
+    sent: List[str] = []
+    s3.on_request = lambda method, path, environ: sent.append(path) if "/artifacts/data" in path else None
+    temp = private_temp_dir(clearml_server.env, tmp_path)
+    process = start_upload(clearml_server.env, "--path", str(folder), "--output_url", url(s3))
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("upload_dataset_to_s3.py: zipping 0/1 files"):
+            break
+    # ClearML opens the zip in the upload's temp folder before it writes to it: the zipping has begun.
+    deadline = time.monotonic() + 60
+    while not list(temp.rglob("*.zip")):
+        assert time.monotonic() < deadline and process.poll() is None, "the upload never started zipping"
+        time.sleep(0.05)
+    _, stderr = ctrl_c(process)
+    assert sent == [], "the zip was done before Ctrl-C: the test did not interrupt the zipping"
+    assert process.returncode == 130, stderr
+    (draft,) = [body for endpoint, body in clearml_server.standin.requests if endpoint == "tasks.create"]
+    (line,) = error_lines(stderr)
+    assert re.fullmatch(f"upload_dataset_to_s3.py: error: Ctrl-C: the upload of {re.escape(str(folder))} stopped; "
+                        r"its unfinished version (\w+) was deleted", line), stderr
+    assert dataset_tasks(clearml_server.standin) == [], f"draft {draft['name']} left"
+    assert "tasks.completed" not in [endpoint for endpoint, _ in clearml_server.standin.requests]
+    assert list(temp.iterdir()) == [], "a temporary zip was left behind"

@@ -9,7 +9,7 @@ import itertools
 import logging
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple
 
 
@@ -100,9 +100,26 @@ def console_capture(stream: Any) -> Optional[ConsoleCapture]:
 
 def local_job_process(job: Any) -> Optional[Any]:
     """The Popen of a sweep's local trial (clearml.automation's LocalClearmlJob), to end it after a Ctrl-C sent to
-    the sweep alone: the job's public abort() only marks the task stopped. None when the attribute is gone: the
-    trial then runs to its end, as under abort() alone."""
+    the sweep alone (the job's public abort() only marks the task stopped) and to record how it ended. None once
+    it has ended and been recorded (forget_local_job_process), or when the attribute is gone."""
     return getattr(job, "_job_process", None)
+
+
+def knows_local_job_process(job: Any) -> bool:
+    """Whether the job keeps its Popen where local_job_process reads it; if not, the job's own wait_for_process
+    records the trial's end (ClearML's way, which can mark a stopped trial failed: see sweep._record_end)."""
+    return hasattr(job, "_job_process")
+
+
+def forget_local_job_process(job: Any) -> None:
+    """What LocalClearmlJob.wait_for_process does once the trial's process has ended, less the status writes: the
+    job forgets the process, and the temporary copy of a standalone entry point is removed."""
+    job._job_process = None
+    leftover = getattr(job, "_local_temp_file", None)
+    if leftover:
+        with suppress(FileNotFoundError):
+            os.unlink(leftover)
+        job._local_temp_file = None
 
 
 def record_interrupt(task: Any) -> bool:
@@ -213,3 +230,16 @@ def _unpatch(owner: Any, name: str) -> None:
     code = getattr(patched, "__code__", None)
     if code is not None and "original_fn" in code.co_freevars:
         setattr(owner, name, patched.__closure__[code.co_freevars.index("original_fn")].cell_contents)
+
+
+def finish_repo_detection(task: Any, seconds: float) -> None:
+    """Wait (at most `seconds`) for the repository and package detection Task.init runs in a thread, before a run
+    whose training failed ends. ClearML's exit hook waits for it after a success only; after a failure it kills
+    the thread with PyThreadState_SetAsyncExc and an exception instance where CPython wants a class, so the thread
+    gets a SystemError and prints "Failed auto-detecting task repository ... SystemExit() is not a BaseException
+    subclass" (or "Failed auto-generating package requirements: ...") into the run's output, and the failed task
+    lacks the commit and diff that would reproduce it. Task._detect_repo_async_thread is that thread; without it
+    nothing is waited for and the line may appear."""
+    thread = getattr(task, "_detect_repo_async_thread", None)
+    if thread is not None:
+        thread.join(seconds)

@@ -28,7 +28,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from clearml_hat.clearml import sdk_private, tracking
 from clearml_hat.config.job import Job
@@ -107,10 +107,11 @@ def run_sweep(sweep: Sweep, sweep_yaml: str, job: Job, target: Target, console: 
     where = f"on queue {target.queue!r}" if target.queue else "here (--local)"
     _say(console, f"sweep {task.id}: {sweep.trials} trials of {target.name}, {sweep.parallel} at a time {where}, "
                   f"{sweep.strategy} search, {sweep.goal} {sweep.objective}; base task {base.id}")
-    optimizer = _optimizer(sweep, base.id, target, console)
+    interrupted = threading.Event()  # Ctrl-C
+    optimizer = _optimizer(sweep, base.id, target, console, interrupted)
     started = time.monotonic()
     trials: Dict[str, Trial] = {}
-    if _watch(optimizer, sweep, trials, console):
+    if _watch(optimizer, sweep, trials, console, interrupted):
         _say(console, "Ctrl-C: stopping the sweep and the trials it started")
         optimizer.stop(timeout=1)  # dequeues the queued trials, marks the running ones stopped (agents end them)
         for job in optimizer.get_optimizer().get_created_jobs_tasks().values():
@@ -155,7 +156,7 @@ def _read(path: Optional[str]) -> Optional[str]:
     return Path(path).read_text(encoding="utf-8") if path else None
 
 
-def _optimizer(sweep: Sweep, base_id: str, target: Target, console: Console) -> Any:
+def _optimizer(sweep: Sweep, base_id: str, target: Target, console: Console, interrupted: threading.Event) -> Any:
     from clearml.automation import GridSearch, HyperParameterOptimizer, RandomSearch
 
     strategies: Dict[str, type] = {"grid": GridSearch, "random": RandomSearch}
@@ -183,7 +184,7 @@ def _optimizer(sweep: Sweep, base_id: str, target: Target, console: Console) -> 
         lambda _, params: f"{target.name}: " + " ".join(f"{k.split('/', 1)[1]}={v}" for k, v in params.items()))
     if target.queue is None:
         # The SDK's hint says an instance; it takes the class and makes one job of it per trial.
-        optimizer.set_default_job_class(_local_job_class(console))  # type: ignore[arg-type]
+        optimizer.set_default_job_class(_local_job_class(console, interrupted))  # type: ignore[arg-type]
     return optimizer
 
 
@@ -227,13 +228,13 @@ def _search_space(sweep: Sweep) -> list:
     return space
 
 
-def _watch(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial], console: Console) -> bool:
+def _watch(optimizer: Any, sweep: Sweep, trials: Dict[str, Trial], console: Console,
+           interrupted: threading.Event) -> bool:
     """Start the optimizer and print each trial as it finishes, until it has run them all; True on Ctrl-C.
 
-    Ctrl-C only sets a flag: as a KeyboardInterrupt it could land inside an SDK call that swallows it, and the
-    sweep would go on starting trials.
+    Ctrl-C only sets a flag (`interrupted`, which the local trials' job reads too): as a KeyboardInterrupt it could
+    land inside an SDK call that swallows it, and the sweep would go on starting trials.
     """
-    interrupted = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     shown: List[Any] = [None]
     try:
@@ -349,6 +350,7 @@ def report_objective(task: Any, objective: Optional[str], result: Any, last_prin
 _output_lock = threading.Lock()
 # A trial process's exit code after SIGINT or SIGTERM: killed by it, or the hat's own 130 / 143 after cleaning up.
 _ENDED_BY_A_SIGNAL = (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM)
+END_SECONDS = 30  # a trial's time to close its task after SIGTERM, before it is killed
 
 
 def _say(console: Console, line: str) -> None:
@@ -358,7 +360,7 @@ def _say(console: Console, line: str) -> None:
         console.out(f"{console.prog}: {line}")
 
 
-def _local_job_class(console: Console) -> type:
+def _local_job_class(console: Console, interrupted: threading.Event) -> type:
     """ClearML's LocalClearmlJob, with each trial's console in a log file instead of this terminal.
 
     The job starts `python hat.py` with the terminal's stdout and stderr; parallel trainings printing into the
@@ -372,45 +374,78 @@ def _local_job_class(console: Console) -> type:
     _say(console, f"the local trials' consoles are in {logs}/<task id>.log (and on each trial's task)")
 
     class QuietLocalJob(LocalClearmlJob):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # The optimizer's thread, its reporter's thread and the sweep's main thread all ask a job about its
+            # trial (status() reaps the process); each reads the task's status and then writes one. Unserialized,
+            # the last writer won: a trial stopped by Ctrl-C was marked stopped, then stopped again without the
+            # "user aborted" reason by abort(), then failed by ClearML's wait_for_process, which looks for it.
+            self.ending = threading.RLock()
+            self.killed = False  # by end_process after Ctrl-C: a trial stopped, not one that failed
+
         def launch(self, queue_name: Optional[str] = None) -> bool:
             with _output_to(logs / f"{self.task_id()}.log"):
                 return super().launch(queue_name)  # type: ignore[arg-type]
 
         def wait_for_process(self, timeout: Optional[int] = None) -> Optional[int]:
-            """A trial whose process a signal ended (Ctrl-C in the terminal reaches it, end_process) was stopped,
-            not failed: ClearML's job marks every non-zero exit failed unless the task was stopped as user
-            aborted, so it is marked so first."""
-            process = sdk_private.local_job_process(self)
-            if process is not None:
+            """The trial process's exit code once it has ended, its end recorded on the task (_record_end); None
+            while it runs, or once recorded."""
+            if not sdk_private.knows_local_job_process(self):
+                return super().wait_for_process(timeout)
+            with self.ending:
+                process = sdk_private.local_job_process(self)
+                if process is None:
+                    return None
                 try:
-                    code = process.wait(timeout=timeout)
+                    code: int = process.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     return None
-                if code in _ENDED_BY_A_SIGNAL:
-                    task: Any = self.task
-                    task.stopped(force=True, status_reason="user aborted: the trial was interrupted")
-                    task.reload()  # clearml 1.16 reads the cached status next
-            return super().wait_for_process(timeout)
+                sdk_private.forget_local_job_process(self)
+                # The sweep's own Ctrl-C handler runs in its main thread, which may learn of the signal up to a
+                # poll after the trial died of the same Ctrl-C: a trial's unexplained exit waits that long for it.
+                _record_end(self.task, code, lambda: self.killed or interrupted.wait(2 * POLL_SECONDS))
+                return code
 
         def abort(self) -> None:
-            """Stop the trial if it still runs. The status is read afresh first: clearml 1.16 reads the job's cached
-            one, and would stop a trial that completed since (found by tests/test_sweep_interrupt.py)."""
-            task: Any = self.task
-            if task is not None:
-                task.reload()
-            super().abort()
+            """Stop the trial: end its process and record how it ended. ClearML's abort() marks a local trial's
+            task stopped and leaves its process running (and clearml 1.16 judges by a cached status, so it
+            stopped trials that had completed)."""
+            if not sdk_private.knows_local_job_process(self):
+                return super().abort()
+            self.end_process()
 
         def end_process(self) -> None:
-            """End the trial's process after a Ctrl-C sent to the sweep alone (a terminal's reaches it too).
-
-            The job's abort() only marks the task stopped; its process is a private attribute (sdk_private).
-            """
-            process = sdk_private.local_job_process(self)
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(30)
+            """End the trial's process, if it still runs, after a Ctrl-C (a terminal's reaches it too; one sent
+            to the sweep alone does not), and record how it ended. Its process is private (sdk_private)."""
+            with self.ending:
+                process = sdk_private.local_job_process(self)
+                if process is not None and process.poll() is None:
+                    process.terminate()  # the trial closes its task as stopped (terminate.py)
+                    try:
+                        process.wait(END_SECONDS)
+                    except subprocess.TimeoutExpired:  # SIGTERM came before the hat's handler (terminate.py)
+                        self.killed = True
+                        process.kill()
+                self.wait_for_process()
 
     return QuietLocalJob
+
+
+def _record_end(task: Any, code: int, stopping: Callable[[], bool]) -> None:
+    """A local trial's status once its process has ended. What the trial recorded itself stands: a trial that
+    completed keeps that status though a Ctrl-C reached it while it exited (it ends -2 then). A trial that got no
+    further than in_progress (a Ctrl-C while it started up, a crash before its task was opened) gets what its exit
+    code says: stopped after a signal or when the sweep is stopping (a Ctrl-C during Python's own start-up ends it
+    with 1, "Fatal Python error: init_import_site"), completed after 0, else failed."""
+    task.reload()  # the job's copy holds the status the sweep read last
+    if str(task.status) != "in_progress":
+        return
+    if code == 0:
+        task.mark_completed()
+    elif code in _ENDED_BY_A_SIGNAL or stopping():
+        task.stopped(force=True, status_reason="user aborted: the trial was interrupted")
+    else:
+        task.mark_failed(force=True)
 
 
 @contextmanager

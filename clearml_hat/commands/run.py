@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from clearml_hat import __version__
-from clearml_hat.clearml import datasets, dist_tracking, output_models, queues, sweep, tracking
+from clearml_hat.clearml import datasets, dist_tracking, output_models, queues, sdk_private, sweep, tracking
 from clearml_hat.clearml.preflight import git_problems
 from clearml_hat.clearml.requirements import task_packages
 from clearml_hat.clearml.settings import SECTION, StoredSettings
@@ -29,6 +29,8 @@ from clearml_hat.values import config_files, sweep_config
 
 TRAIN_SECTION = "train_args"
 HAT_FILES = Path(__file__).resolve().parents[1]
+# As long as ClearML's exit hook waits for the repository detection after a training that succeeded.
+REPO_DETECTION_SECONDS = 10.0
 
 
 def run(options: argparse.Namespace, console: Console) -> int:
@@ -120,6 +122,14 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
                 result = job.train(argv)
     except terminate.Terminated:
         return stopped_by_sigterm(task, console)
+    except (Exception, SystemExit) as error:  # the training's own failure (or exit): it goes on to the user as is
+        sdk_private.finish_repo_detection(task, REPO_DETECTION_SECONDS)
+        if isinstance(error, ModuleNotFoundError) and in_a_pipx_venv():
+            raise HatError(f"the training cannot import {error.name}: this clearml-hat runs in the venv pipx gave it "
+                           f"({sys.prefix}), without the training's packages; run `python hat.py ...` with the "
+                           "training environment's python instead (`clearml-hat init` puts hat.py in the repo)") \
+                from None
+        raise
     tracking.report_result(task, result)
     sweep.report_objective(task, settings.objective, result, printed.last_values, console)  # a sweep trial's rank
     page = None if task.is_offline() else task.get_output_log_web_page()
@@ -129,6 +139,11 @@ def train(task: Any, settings: StoredSettings, job: Job, values: dict, console: 
         console.out(f"{console.prog}: offline session: {session_zip}; import it with: "
                     f"clearml-task --import-offline-session {session_zip}")
     return 0
+
+
+def in_a_pipx_venv() -> bool:
+    """Whether this Python is a venv pipx made (`pipx install clearml-hat`): pipx writes its metadata into it."""
+    return (Path(sys.prefix) / "pipx_metadata.json").is_file()
 
 
 def say_done(task_id: str, page: Optional[str], result: Any, console: Console) -> None:

@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,11 @@ S3_TOOLS = all(importlib.util.find_spec(name) for name in ("moto", "boto3"))
 collect_ignore = [] if S3_TOOLS else ["test_datasets_s3.py"]
 
 REPO = Path(__file__).resolve().parent.parent
+
+# A shell without job control starts a background command (`bash .ci/run &`, nohup) with SIGINT ignored, and every
+# process started from it inherits that: the scripts the tests interrupt as a terminal does would not see Ctrl-C.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def clean_env(home: Path) -> Dict[str, str]:

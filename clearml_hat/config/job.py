@@ -20,7 +20,7 @@ from clearml_hat.config.argparser.system import ArgparseSystem
 from clearml_hat.config.system import Checked, ConfigSystem, defaults_of, given_values
 from clearml_hat.config.systems import capture_config_system
 from clearml_hat.errors import HatError
-from clearml_hat.local.training import run_training
+from clearml_hat.local.training import main_takes_argv, run_training
 from clearml_hat.values import config_files
 from clearml_hat.values.yaml_config import apply_overrides, closest_key, load_values, unnest
 from clearml_hat.values.yaml_values import same_value
@@ -40,6 +40,7 @@ class Job:
     pinned: Tuple[str, ...]  # keys passed whatever their value
     args_file: Optional[str]  # the YAML/JSON file the script gets as its only argument (HfArgumentParser scripts)
     command: Command
+    calls_main: bool  # main(argv) is called, else the script runs as __main__ (local/training.py)
     warnings: List[str] = field(default_factory=list)  # what the script will see differently, how it was read
 
     @property
@@ -54,7 +55,7 @@ class Job:
         return make_command(self.system, values, self.defaults, self.pinned, self.args_file)[0]
 
     def train(self, argv: Sequence[str]) -> Any:
-        return run_training(self.script, argv)
+        return run_training(self.script, argv, self.calls_main)
 
 
 def job_from_yaml(script: str, yaml_path: str, overrides: Sequence[str] = (), pinned: Sequence[str] = (),
@@ -136,7 +137,9 @@ def _job(script: Path, system: ConfigSystem, values: dict, defaults: Optional[di
     values = system.typed(values)
     defaults = defaults_of(system) if defaults is None else defaults
     command, value_warnings = make_command(system, values, defaults, pinned, args_file)
-    return Job(script, system, values, defaults, tuple(pinned), args_file, command, warnings + value_warnings)
+    calls_main = main_takes_argv(script.read_text(encoding="utf-8"))
+    return Job(script, system, values, defaults, tuple(pinned), args_file, command, calls_main,
+               warnings + value_warnings)
 
 
 def read_config_system(script: Path) -> Tuple[ConfigSystem, List[str]]:

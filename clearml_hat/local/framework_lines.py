@@ -31,9 +31,10 @@ bars) give their values once, when the bar is finished. The formats:
 """
 from __future__ import annotations
 
-import ast
 import re
 from typing import Dict, List, NamedTuple, Optional, Tuple
+
+from clearml_hat.local.python_literal import python_literal
 
 # Not metrics of the model: where the line is, how long it took, how fast, how much memory.
 _NOT_METRICS = frozenset((
@@ -155,8 +156,8 @@ class FrameworkLines:
     def _hf_dict(self, line: str) -> Optional[List[Point]]:
         start, end = line.find("{"), line.rfind("}")
         try:
-            values = ast.literal_eval(line[start:end + 1]) if 0 <= start < end else None
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            values = python_literal(line[start:end + 1]) if 0 <= start < end else None
+        except ValueError:
             return None
         if not isinstance(values, dict) or "epoch" not in values:
             return None

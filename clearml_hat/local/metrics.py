@@ -50,7 +50,6 @@ Text that is not a number is skipped. An invalid regex, or one without a metric 
 """
 from __future__ import annotations
 
-import ast
 import json
 import math
 import re
@@ -58,6 +57,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from clearml_hat.errors import HatError
 from clearml_hat.local.framework_lines import FrameworkLines, Point
+from clearml_hat.local.python_literal import python_literal
 
 _SPLITS = frozenset(("train", "training", "val", "valid", "validation", "eval", "test", "dev"))
 _METRIC_WORDS = ("loss", "acc", "accuracy", "err", "error", "ppl", "perplexity", "nll", "bpc", "bpd", "f1",
@@ -281,8 +281,8 @@ def _dict_pairs(line: str) -> Optional[Tuple[List[Tuple[str, float]], Optional[i
         values = json.loads(text)
     except ValueError:
         try:
-            values = ast.literal_eval(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            values = python_literal(text)
+        except ValueError:
             return None
     if not isinstance(values, dict):
         return None

@@ -16,14 +16,15 @@ from typing import List, Optional
 
 from clearml_hat.clearml import dist_tracking, tracking
 from clearml_hat.local.distributed import write_result
-from clearml_hat.local.training import run_training
+from clearml_hat.local.training import main_takes_argv, run_training
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     result_file, script, *train_argv = sys.argv[1:] if argv is None else argv
+    calls_main = main_takes_argv(Path(script).read_text(encoding="utf-8"))  # before ClearML's threads start
     if tracking.running_under_agent():  # the launcher put its task id here (clearml-agent did, on an agent)
         dist_tracking.attach_rank()
-    result = run_training(Path(script), train_argv)
+    result = run_training(Path(script), train_argv, calls_main)
     if os.environ.get("RANK") == "0":
         write_result(Path(result_file), result)
     return 0

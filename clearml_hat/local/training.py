@@ -13,8 +13,9 @@ from clearml_hat.errors import HatError
 from clearml_hat.local.repo import repo_root
 
 
-def run_training(script: Path, argv: Sequence[str]) -> Any:
-    """Call `main(argv)` when the script's main takes the argv list, else run the script as `__main__`.
+def run_training(script: Path, argv: Sequence[str], calls_main: bool) -> Any:
+    """Call `main(argv)` when calls_main (main_takes_argv of the script, read before any ClearML task started),
+    else run the script as `__main__`.
 
     Returns what main() returned (None for a `__main__` run). Exceptions and SystemExit are the training's own
     and pass through unchanged, except a successful sys.exit (0 or None): click ends every command that way
@@ -23,7 +24,7 @@ def run_training(script: Path, argv: Sequence[str]) -> Any:
     """
     try:
         with _script_folder_first_on_path(script):
-            if main_takes_argv(script.read_text(encoding="utf-8")):
+            if calls_main:
                 return _import_script(script).main(list(argv))
             with _sys_argv([str(script), *argv]):
                 runpy.run_path(str(script), run_name="__main__")
@@ -37,6 +38,8 @@ def main_takes_argv(source: str) -> bool:
     """True for the `def main(args=None): ... parse_args(args)` form: main hands its first parameter to a parser.
 
     A main that takes something else (a parsed namespace, a config) is left alone and the script runs as __main__.
+    Read it before the ClearML task starts: ClearML's requirements detection then parses the repo's files in a
+    thread, and Python 3.11's `ast.parse` in two threads at once can fail in either (local/python_literal.py).
     """
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef) and node.name == "main" and node.args.args:

@@ -42,9 +42,12 @@ def test_the_call_comes_back_and_what_the_script_changed_is_put_back(tmp_path, m
 
 @pytest.mark.parametrize("body, message", [
     ("x = 1\nraise ValueError('no data')\n", "train.py:2 raised ValueError: no data before json.dumps(); fix that "
-                                               "so `python train.py --help` works (install what it imports)"),
+                                               "so `python train.py --help` works"),
     ("x = 1\n", "train.py ran to its end without calling json.dumps(); call it from `if __name__ == '__main__':` "
                 "so the hat can read the options"),
+    ("import hat_test_missing_entry\n", "train.py imports 'hat_test_missing_entry', which is not installed here; "
+                                        "install it (pip install hat_test_missing_entry) so `python train.py --help` "
+                                        "works"),
 ])
 def test_a_script_that_stops_before_the_call_is_named_in_one_line(tmp_path, monkeypatch, body, message):
     (tmp_path / "train.py").write_text(body)

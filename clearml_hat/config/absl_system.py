@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import copy
 import enum
+import os
 from pathlib import Path
 from typing import Any, Iterable, List, Optional, Set
 
-from clearml_hat.config.entry_capture import in_repo, run_until_call
+from clearml_hat.config.entry_capture import run_until_call
 from clearml_hat.config.system import Checked, KeyDoc
 from clearml_hat.errors import HatError
 from clearml_hat.local.repo import repo_root
@@ -54,7 +55,7 @@ def _script_flags(flag_values: Any, script: Path) -> List[str]:
     names: List[str] = []
     for module, defined in flag_values.flags_by_module_dict().items():
         file = getattr(sys.modules.get(module), "__file__", None) or module  # the script's own: its argv[0]
-        if in_repo(file, root):
+        if _in_repo(file, root):
             names += [flag.name for flag in defined if flag.name not in names]
     order = list(flag_values)  # FlagValues iterates in definition order
     return sorted(names, key=order.index)
@@ -193,3 +194,9 @@ def _yaml_value(value: Any) -> Any:
 def _choices(flag: Any) -> Optional[List[str]]:
     values = getattr(flag.parser, "enum_values", None) or getattr(flag.parser, "member_names", None)
     return list(values) if values else None
+
+
+def _in_repo(file: str, root: Path) -> bool:
+    """True when file lies below root and outside an installed packages folder (a `.venv` kept in the repo)."""
+    path = os.path.realpath(file)
+    return path.startswith(f"{root}{os.sep}") and not {"site-packages", "dist-packages"} & set(Path(path).parts)

@@ -8,7 +8,7 @@ first `make_context` of a click Command raises instead of parsing: every way int
 `cli.main(args)`, `typer.run(main)`, a `typer.Typer()` app) builds its context there before it calls the training,
 so the command comes back and the training never runs. typer (0.20+) carries its own copy of click
 (`typer._click`); both are patched, each only when the script imports it. Imports this machine lacks get the
-argparse capture's inert stand-ins, and everything the run changes is put back (argparser/capture.py).
+argparse capture's inert stand-ins, and everything the run changes is put back (script_run.py).
 """
 from __future__ import annotations
 
@@ -16,16 +16,13 @@ import ast
 import importlib
 import importlib.util
 import os
-import sys
 import types
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, NoReturn, Set
+from typing import Any, Dict, List, NamedTuple, NoReturn, Set, Tuple
 
-from clearml_hat.config.argparser.capture import _restored_state, _script_line
-from clearml_hat.config.argparser.missing_packages import StandInMetadata
-from clearml_hat.config.argparser.stand_ins import StandInFinder, submodules_on_access
+from clearml_hat.config.argparser.stand_ins import submodules_on_access
+from clearml_hat.config.script_run import replaced, running_as_main, script_line
 from clearml_hat.errors import HatError
-from clearml_hat.local.repo import repo_root
 
 # The core module of each click a script may import: click itself, and typer's own copy of it.
 _CORES = {"click": ("click.core",), "typer": ("typer._click.core", "click.core")}
@@ -106,52 +103,34 @@ def capture_command(script: str | os.PathLike) -> CapturedCommand:
 
 
 def _run_until_command(code: types.CodeType, path: str, shown: str, imported: List[str]) -> CapturedCommand:
-    finder = StandInFinder(str(repo_root(Path(path))))
-    module = types.ModuleType("__main__")
-    module.__file__ = path
-    with _restored_state(finder, StandInMetadata(finder), {}), submodules_on_access(finder), \
-            _make_context_stops(imported):
-        sys.modules["__main__"] = module
-        sys.argv = [path]
-        folder, root = os.path.dirname(path), str(repo_root(Path(path)))
-        sys.path = [folder] + sys.path + ([root] if root != folder else [])
-        sys.meta_path += [finder, StandInMetadata(finder)]
+    with running_as_main(path, stand_ins=True) as run, submodules_on_access(run.finder), \
+            replaced(_make_context_stops(imported)):
         try:
-            exec(code, module.__dict__)
+            exec(code, run.module.__dict__)
             problem = (f"{shown} ran to the end without invoking a click command; make `python {shown}` call its "
                        "command (`if __name__ == \"__main__\": main()`)")
         except _CommandReached as found:
             return found.captured
         except SystemExit as stop:
-            problem = (f"{_script_line(stop, path, shown)} called sys.exit({stop.code!r}) before invoking its click "
+            problem = (f"{script_line(stop, path, shown)} called sys.exit({stop.code!r}) before invoking its click "
                        f"command; `python {shown}` with no arguments must reach it")
         except Exception as error:  # the script's own failure, reported with its line
-            problem = (f"{_script_line(error, path, shown)} raised {type(error).__name__}: {error} before invoking "
+            problem = (f"{script_line(error, path, shown)} raised {type(error).__name__}: {error} before invoking "
                        f"its click command; fix that line so `python {shown} --help` works")
     raise HatError(" ".join(problem.split()))
 
 
-class _make_context_stops:
-    """While active, the first make_context of a click Command (of each click the script imports) raises
-    _CommandReached; the methods are put back on the way out."""
+def _make_context_stops(imported: List[str]) -> List[Tuple[Any, str, Any]]:
+    """The first make_context of a click Command (of each click the script imports) raises _CommandReached."""
+    def reach(command: Any, info_name: Any = None, args: Any = None, parent: Any = None, **settings: Any) -> NoReturn:
+        raise _CommandReached(CapturedCommand(command, settings))
 
-    def __init__(self, imported: List[str]) -> None:
-        self.imported = imported
-        self.saved: Dict[Any, Any] = {}
-
-    def __enter__(self) -> None:
-        def reach(command: Any, info_name: Any = None, args: Any = None, parent: Any = None,
-                  **settings: Any) -> NoReturn:
-            raise _CommandReached(CapturedCommand(command, settings))
-
-        for name in dict.fromkeys(core for top in self.imported for core in _CORES[top]):
-            try:
-                command_class: Any = importlib.import_module(name).Command
-            except ImportError:  # a typer without its own click copy uses click's
-                continue
-            self.saved[command_class] = command_class.__dict__["make_context"]
-            command_class.make_context = reach
-
-    def __exit__(self, *exc: object) -> None:
-        for command_class, method in self.saved.items():
-            command_class.make_context = method
+    stops: List[Tuple[Any, str, Any]] = []
+    for name in dict.fromkeys(core for top in imported for core in _CORES[top]):
+        try:
+            command_class: Any = importlib.import_module(name).Command
+        except ImportError:  # a typer without its own click copy uses click's
+            continue
+        if command_class not in [owner for owner, _, _ in stops]:
+            stops.append((command_class, "make_context", reach))
+    return stops

@@ -14,43 +14,34 @@ stops at that later parse, so the parser of the default path is read.
 HatError when there is no parser to read: script not found, syntax error, no argparse at all; its subclass
 ParserNotReached when the script ran but stopped before parsing (callers may fall back to `--key value` argv).
 
-Everything capture changes is put back afterwards, even when the script fails: the argparse methods, sys.argv,
-sys.path, sys.meta_path, sys.modules['__main__'], the working directory, os.environ, warning filters.
-Modules imported from the script's repo (see repo.py) and all stand-in modules leave sys.modules, so a later real
-run imports them afresh (and fails loudly on a module that is truly missing); installed modules stay imported.
+The script runs in config/script_run.py, which puts back everything the run changed (the argparse methods too)
+and makes the real run import the repo's modules afresh.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dis
 import linecache
 import os
 import sys
 import types
-import warnings
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, NoReturn, cast
+from typing import Any, Callable, Dict, NoReturn
 
 from clearml_hat.config.argparser.missing_packages import (
-    StandInMetadata,
     install_command,
     missing_module,
     needs_package,
     stand_in_on_failing_line,
 )
 from clearml_hat.config.argparser.stand_ins import (
-    StandIn,
-    StandInBase,
     StandInFinder,
-    StandInModule,
     parser_handoffs,
     submodules_on_access,
 )
 from clearml_hat.config.detect import SUPPORTED, other_system
 from clearml_hat.config.jsonargparse_capture import parse_stopped, uses_jsonargparse
+from clearml_hat.config.script_run import replaced, running_as_main, script_line
 from clearml_hat.errors import HatError
-from clearml_hat.local.repo import repo_root
 
 _PARSE_METHODS = ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args")
 # A script whose code names none of these has no argparse parser. Substrings, so that subclasses and wrappers
@@ -150,10 +141,6 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
     """Run the script up to its parse. When an installed package fails on a missing module it imports for the
     script (MAE's `from torch.utils.tensorboard import SummaryWriter`, tensorboard not installed), the script's
     own import fails with it: run again with that module stood in for every importer."""
-    folder = os.path.dirname(path)
-    root = str(repo_root(Path(path)))
-    # The whole repo is the script's own code: its modules get stand-ins for what is missing, wherever they sit.
-    finder = StandInFinder(root, everywhere)
     retry_with = None
     needs = None  # (script line, missing module, error) when the failing line read a stand-in
     built_elsewhere = False  # a jsonargparse script that ran to its end with stand-ins: its parser was one
@@ -193,18 +180,12 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
         return current_add_subparsers(parser, **kwargs)
 
     patches["add_subparsers"] = add_subparsers
-    module = types.ModuleType("__main__")
-    module.__file__ = path
-    metadata = StandInMetadata(finder)
-    with _restored_state(finder, metadata, patches), submodules_on_access(finder), \
-            parse_stopped(_names_used(code), reach):
-        sys.modules["__main__"] = module
-        sys.argv = [path]
-        # What `python train.py` puts first; the repo root last, as clearml-agent's PYTHONPATH has it.
-        sys.path = [folder] + sys.path + ([root] if root != folder else [])
-        sys.meta_path += [finder, metadata]
+    with running_as_main(path, stand_ins=True, everywhere=everywhere) as run, \
+            replaced([(argparse.ArgumentParser, name, method) for name, method in patches.items()]), \
+            submodules_on_access(run.finder), parse_stopped(_names_used(code), reach):
+        finder = run.finder  # the whole repo is the script's own code: its modules get stand-ins, wherever they sit
         try:
-            exec(code, module.__dict__)
+            exec(code, run.module.__dict__)
             which = (f"only the first-stage parse_known_args() at line {pre_parses[0]} parsed, the later parse "
                      "never ran" if pre_parses else "no parse_args() or parse_known_args() call ran")
             # A parser built by a missing package (LightningCLI without lightning) is a stand-in that never parses.
@@ -216,10 +197,10 @@ def _run_until_parse(code: types.CodeType, path: str, shown: str, everywhere: fr
         except _ParserReached as found:
             return _captured(found.parser, finder, shown, pre_parsers)
         except SystemExit as stop:
-            problem = (f"{_script_line(stop, path, shown)} called sys.exit({stop.code!r}) before parsing its "
+            problem = (f"{script_line(stop, path, shown)} called sys.exit({stop.code!r}) before parsing its "
                        f"arguments{_stand_in_note(finder)}; `python {shown}` with no arguments must reach parse_args()")
         except Exception as error:  # the script's own failure, reported with its line
-            problem = (f"{_script_line(error, path, shown)} raised {_error_text(error)} before parsing "
+            problem = (f"{script_line(error, path, shown)} raised {_error_text(error)} before parsing "
                        f"its arguments{_stand_in_note(finder)}; fix that line so `python {shown} --help` works")
             missing = missing_module(error, _top_level(finder.modules))
             if missing and missing not in everywhere:
@@ -303,124 +284,10 @@ def _later_parse_lines(frame: types.FrameType) -> list[int]:
     return lines
 
 
-@contextlib.contextmanager
-def _restored_state(finder: StandInFinder, metadata: StandInMetadata, patches: dict):
-    """Patch the argparse parse methods; on the way out put back everything a script run may change."""
-    originals = {name: argparse.ArgumentParser.__dict__[name] for name in patches}
-    modules_before = set(sys.modules)
-    main, argv, path, meta_path, cwd = sys.modules.get("__main__"), sys.argv, sys.path, sys.meta_path, os.getcwd()
-    environ = dict(os.environ)
-    # logging and multiprocessing keep process-wide settings that a real run of the script sets again: a
-    # `logging.basicConfig()` kept from capture would make the real run's call a no-op, and a second
-    # `set_start_method('spawn')` raises. Read through sys.modules so capture does not import them itself.
-    logging = sys.modules.get("logging")
-    root_handlers = logging.root.handlers[:] if logging else []
-    multiprocessing = sys.modules.get("multiprocessing")
-    start_method = multiprocessing.get_start_method(allow_none=True) if multiprocessing else None
-    for name, method in patches.items():
-        setattr(argparse.ArgumentParser, name, method)
-    try:
-        # The script's prints go to stderr: the hat's stdout (e.g. --print_argv) stays clean.
-        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        for name, method in originals.items():
-            setattr(argparse.ArgumentParser, name, method)
-        sys.meta_path = meta_path
-        meta_path[:] = [entry for entry in meta_path if entry is not finder and entry is not metadata]
-        for name in _modules_to_forget(set(sys.modules) - modules_before, finder):
-            module = sys.modules.pop(name)
-            # An import also set the module as an attribute of its package (`sklearn.missing_sub`).
-            package, _, attribute = name.rpartition(".")
-            if getattr(sys.modules.get(package), attribute, None) is module:
-                delattr(sys.modules[package], attribute)
-        if main is not None:
-            sys.modules["__main__"] = main
-        sys.argv, sys.path = argv, path
-        os.chdir(cwd)
-        _restore_environ(environ)
-        if "logging" in sys.modules:
-            sys.modules["logging"].root.handlers[:] = root_handlers
-        multiprocessing = sys.modules.get("multiprocessing")
-        if multiprocessing and multiprocessing.get_start_method(allow_none=True) != start_method:
-            multiprocessing.set_start_method(start_method, force=True)
-
-
-def _modules_to_forget(new: set[str], finder: StandInFinder) -> set[str]:
-    """The modules imported during capture that hold stand-ins, so that a later real run imports them afresh.
-
-    Stand-in modules and the repo's own modules; with modules stood in for every importer, also installed
-    modules that hold a stand-in or something of a module forgotten (torch.utils.tensorboard, imported with a
-    stand-in tensorboard, must not stay imported: a real run must get tensorboard's real ImportError).
-    """
-    forgotten = {name for name in new if sys.modules.get(name) is not None and _holds_stand_ins(sys.modules[name],
-                                                                                                   finder)}
-    while finder.everywhere:
-        more = {name for name in new - forgotten if _refers_to(sys.modules.get(name), forgotten)}
-        if not more:
-            break
-        forgotten |= more
-    return forgotten
-
-
-def _refers_to(module: object, forgotten: set[str]) -> bool:
-    attributes = getattr(module, "__dict__", None)
-    if not isinstance(attributes, dict):
-        return False
-    for value in list(attributes.values()):
-        if isinstance(value, (StandIn, StandInModule, StandInBase)) or (
-                isinstance(value, type) and issubclass(value, StandInBase)):
-            return True
-        if getattr(value, "__module__", None) in forgotten or (
-                isinstance(value, types.ModuleType) and value.__name__ in forgotten):
-            return True
-    return False
-
-
-def _holds_stand_ins(module: types.ModuleType, finder: StandInFinder) -> bool:
-    """True for stand-in modules and the script's own modules (the only code that was handed stand-ins)."""
-    if isinstance(module, StandInModule):
-        return True
-    return any(finder.is_local(location) for location in _locations(module))
-
-
-def _locations(module: types.ModuleType) -> list[str]:
-    """The module's __file__ and __path__ entries, read from its own namespace: a module's attributes can be
-    anything (torch.ops and torch.classes answer every name, and their __path__ is no list)."""
-    attributes = getattr(module, "__dict__", None)
-    if not isinstance(attributes, dict):  # sys.modules may hold any object
-        return []
-    file, path = attributes.get("__file__"), attributes.get("__path__")
-    entries = [file]
-    if isinstance(path, (list, tuple)) or type(path).__name__ == "_NamespacePath":
-        entries += list(cast(Iterable[Any], path))
-    # Only absolute paths: torch.classes says its __file__ is '_classes.py'.
-    return [entry for entry in entries if isinstance(entry, str) and os.path.isabs(entry)]
-
-
-def _restore_environ(saved: dict[str, str]) -> None:
-    for name in set(os.environ) - set(saved):
-        del os.environ[name]
-    for name, value in saved.items():
-        if os.environ.get(name) != value:
-            os.environ[name] = value
-
-
 def _top_level(modules: list[str]) -> tuple[str, ...]:
     """The missing modules without those inside another missing one: ['torch', 'torch.nn'] -> ('torch',)."""
     missing = set(modules)
     return tuple(sorted(name for name in missing if name.rpartition(".")[0] not in missing))
-
-
-def _script_line(error: BaseException, path: str, shown: str) -> str:
-    """'train.py:12', the deepest line of the script in the error's traceback."""
-    line = None
-    traceback = error.__traceback__
-    while traceback is not None:
-        if traceback.tb_frame.f_code.co_filename == path:
-            line = traceback.tb_lineno
-        traceback = traceback.tb_next
-    return f"{shown}:{line}" if line is not None else shown
 
 
 def _stand_in_note(finder: StandInFinder) -> str:

@@ -1,6 +1,7 @@
 """Bad input: one line naming the problem and the fix, a non-zero exit, no traceback, no task, nothing lost."""
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -162,3 +163,20 @@ def test_a_script_on_an_unsupported_config_system_is_named_in_one_line(tmp_path,
     assert result.returncode == 2
     assert result.stderr == (f"argparse_to_yaml.py: error: train.py parses its options with {system}, which the "
                              f"hat does not support yet; supported: {SUPPORTED}\n")
+
+
+@pytest.mark.parametrize("script, module, message", [
+    ("fire_train.py", "fire", "parses its options with fire, which is not installed here; pip install fire"),
+    ("tyro_train.py", "tyro", "parses its options with tyro, which is not installed here; pip install tyro"),
+    ("absl_train.py", "absl", "parses its options with absl, which is not installed here; pip install absl-py"),
+    ("hydra_train.py", "hydra", "parses its options with hydra, which is not installed here; pip install hydra-core"),
+])
+def test_a_config_system_missing_here_is_named_with_its_install_command(monkeypatch, script, module, message):
+    from clearml_hat.config.systems import capture_config_system
+    from clearml_hat.errors import HatError
+
+    monkeypatch.setitem(sys.modules, module, None)  # what `import fire` meets where fire is not installed
+    path = REPO / "tests" / "exact" / script
+    with pytest.raises(HatError) as error:
+        capture_config_system(path)
+    assert str(error.value) == f"{path} {message}"

@@ -21,12 +21,15 @@ from clearml_hat.config.entry_capture import imported_and_called
 from clearml_hat.config.jsonargparse_capture import is_jsonargparse
 from clearml_hat.config.system import ConfigSystem
 from clearml_hat.config.tyro_capture import uses_tyro
+from clearml_hat.errors import HatError
 
 # Where each config system but argparse is captured: its module is imported only for its own scripts, as the
 # system is the script's dependency (hydra-core, tyro, click, fire, absl-py), not the hat's.
 _CAPTURES = {"hydra": "hydra_system.capture_hydra", "tyro": "tyro_system.capture_tyro",
              "click": "click_system.capture_click", "fire": "fire_system.capture_fire",
              "absl": "absl_system.capture_absl"}
+# What pip installs each system as (click capture names click or typer itself, whichever the script imports).
+_PACKAGES = {"hydra": "hydra-core", "tyro": "tyro", "fire": "fire", "absl": "absl-py"}
 
 
 def capture_config_system(script: str | Path) -> ConfigSystem:
@@ -36,7 +39,14 @@ def capture_config_system(script: str | Path) -> ConfigSystem:
     system = script_system(Path(script))
     if system in _CAPTURES:
         module, function = _CAPTURES[system].split(".")
-        return getattr(importlib.import_module(f"clearml_hat.config.{module}"), function)(Path(script))
+        capture = getattr(importlib.import_module(f"clearml_hat.config.{module}"), function)
+        try:
+            return capture(Path(script))
+        except ModuleNotFoundError as error:  # the system itself: the script's own imports are reported by capture
+            if system not in _PACKAGES or (error.name or "").partition(".")[0] != system:
+                raise
+            raise HatError(f"{script} parses its options with {system}, which is not installed here; pip install "
+                           f"{_PACKAGES[system]}") from None
     parser = capture_parser(script)
     if is_jsonargparse(parser):
         from clearml_hat.config.jsonargparse_system import JsonargparseSystem

@@ -7,11 +7,12 @@ and put back everything the run changed. Every capture (argparse, click, tyro, f
 
 While it runs: the script is `__main__` with an empty command line, its folder first on sys.path and the repo root
 last (as clearml-agent's PYTHONPATH has it), its prints go to stderr (the hat's stdout, e.g. --print_argv, stays
-clean). Put back afterwards, even when the script fails: sys.argv, sys.path, sys.meta_path, `__main__`, the working
-directory, os.environ, warning filters, logging's root handlers and multiprocessing's start method (a real run sets
-them again: a kept `logging.basicConfig()` would make its call a no-op, a second `set_start_method` raises). The
-repo's own modules and all stand-in modules leave sys.modules, so the real run imports them afresh (and fails
-loudly on a module that is truly missing); installed modules stay imported.
+clean). Put back afterwards, even when the script fails: sys.argv, sys.path, sys.meta_path (an importer that a
+package added meanwhile stays: six.moves has one), `__main__`, the working directory, os.environ, warning filters,
+logging's root handlers and multiprocessing's start method (a real run sets them again: a kept
+`logging.basicConfig()` would make its call a no-op, a second `set_start_method` raises). The repo's own modules
+and all stand-in modules leave sys.modules, so the real run imports them afresh (and fails loudly on a module that
+is truly missing); installed modules stay imported.
 """
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ def running_as_main(path: str, stand_ins: bool = False, everywhere: frozenset = 
     sys.argv = [path]
     sys.path = [folder] + sys.path + ([root] if root != folder else [])
     if stand_ins:
-        sys.meta_path = meta_path + [finder, metadata]
+        # In place: a package imported meanwhile may add its own importer (six.moves), which must stay.
+        sys.meta_path += [finder, metadata]
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
             yield ScriptRun(module, finder)

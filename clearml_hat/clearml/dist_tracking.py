@@ -43,8 +43,10 @@ def attach_rank() -> Any:
 
     sdk_private.report_in_a_thread()
     sdk_private.without_config_bindings()  # a parse would get the task's `Args`, not the hat's argv
-    return Task.init(auto_connect_arg_parser=False, auto_connect_streams=False, auto_resource_monitoring=False,
+    task: Any = Task.init(auto_connect_arg_parser=False, auto_connect_streams=False, auto_resource_monitoring=False,
                      reuse_last_task_id=False)
+    sdk_private.out_of_logging_shutdown()  # a training's logging.config.dictConfig must not close it (a hang)
+    return task
 
 
 def multi_node(task: Any, nodes: int, nproc_per_node: int) -> Node:

@@ -77,7 +77,7 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
     if offline:
         check_offline_folder()
         Task.set_offline(True)
-    return Task.init(
+    task: Any = Task.init(
         project_name=project,
         task_name=task_name,
         auto_connect_arg_parser=False,
@@ -88,6 +88,8 @@ def start_task(project: str, task_name: str, offline: bool, output_uri: Optional
         reuse_last_task_id=False,
         output_uri=output_uri,
     )
+    sdk_private.out_of_logging_shutdown()  # a training's logging.config.dictConfig must not close it (a hang)
+    return task
 
 
 def check_offline_folder() -> None:

@@ -1,4 +1,4 @@
-"""A training that configures logging itself (Hydra at every start, yolov5's set_logging, any
+"""A training that configures logging itself (Hydra at every start, any script with its own
 `logging.config.dictConfig`) runs under the hat as bare: the run does not hang and its task keeps its log.
 
 dictConfig closes every logging handler in the process, ClearML's TaskHandler included, while it holds logging's

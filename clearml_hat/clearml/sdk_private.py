@@ -235,12 +235,12 @@ def _unpatch(owner: Any, name: str) -> None:
 def out_of_logging_shutdown() -> None:
     """Keep ClearML's log handlers out of what `logging.shutdown` closes.
 
-    `logging.config.dictConfig` (Hydra calls it at every start, yolov5's set_logging at import, many scripts their
-    own) closes every handler of the process through logging.shutdown, holding logging's lock. Closing ClearML's
-    TaskHandler (clearml/backend_interface/task/log.py; Task.init makes one to send the console to the task) waits
-    for its log thread to end, and that thread waits for the same lock as soon as it logs (urllib3's debug line of
-    a request to the server): the run hung for good. `logging._handlerList` is the stdlib's list of weak references
-    shutdown walks; ClearML closes its handler itself when the task closes, and at exit. Without either name
+    `logging.config.dictConfig` (Hydra calls it at every start, many scripts to set up their own logging) closes
+    every handler of the process through logging.shutdown, holding logging's lock. Closing ClearML's TaskHandler
+    (clearml/backend_interface/task/log.py; Task.init makes one to send the console to the task) waits for its log
+    thread to end, and that thread waits for the same lock as soon as it logs (urllib3's debug line of a request to
+    the server): the run hung for good. `logging._handlerList` is the stdlib's list of weak references shutdown
+    walks; ClearML closes its handler itself when the task closes, and at exit. Without either name
     nothing changes."""
     try:
         from clearml.backend_interface.task.log import TaskHandler

@@ -119,6 +119,7 @@ def test_clearmls_resource_monitor_is_not_taken_for_the_training_reporting_itsel
 @pytest.mark.clearml
 def test_tensorboard_through_clearmls_binding_lands_on_the_hats_task_and_is_not_drawn_twice(tmp_path,
                                                                                             clearml_server):
+    pytest.importorskip("torch")  # the script writes through torch.utils.tensorboard
     pytest.importorskip("tensorboard")
     (tmp_path / "c.yaml").write_text(f"log_dir: {tmp_path / 'tb'}\n")
     args = ["hat.py", "--script", str(REPO / "tests/scripts/tensorboard_writer.py"), "--train_yaml",

@@ -297,6 +297,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 from clearml import Task
 from clearml_hat.clearml import sdk_private
+sdk_private.report_in_a_thread()  # as the hat's runs do: the SDK's reporter subprocess took 11 s to close, >120 s once
 Task.set_offline(True)
 task = Task.init(project_name="p", task_name="split", auto_connect_frameworks=False, auto_resource_monitoring=False)
 out, err = sdk_private.console_capture(sys.stdout), sdk_private.console_capture(sys.stderr)
@@ -318,7 +319,7 @@ def test_clearmls_console_capture_splits_into_console_and_log(tmp_path, offline_
     assert result.returncode == 0, result.stderr
     assert "on the console only" in result.stdout and "log only" not in result.stdout + result.stderr
     (log,) = (Path(offline_env["CLEARML_CACHE_DIR"]) / "offline").glob("*/log.jsonl")
-    # ClearML's log handler joins records that follow each other at one level: their first lines are the hat's.
-    firsts = [(e["level"], e["msg"].split("\n")[0]) for row in log.open() for e in json.loads(row)]
-    assert [first for first in firsts if first[1].startswith(("in the", " ends", "line"))] == [
+    # ClearML's log handler joins records that follow each other at one level (ClearML's own lines included).
+    lines = [(e["level"], line) for row in log.open() for e in json.loads(row) for line in e["msg"].split("\n")]
+    assert [line for line in lines if line[1].startswith(("in the", " ends", "line"))] == [
         ("info", "in the log only: line 1"), ("error", " ends here"), ("info", "line 2 without its newline yet")]
